@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uwq.h - umbrella header. Never includes the kernel spellings in uwq/linux/.
+ */
+#ifndef UWQ_H
+#define UWQ_H
+
+#include <uwq/common.h>
+#include <uwq/workqueue.h>
+#include <uwq/stats.h>
+
+#endif /* UWQ_H */

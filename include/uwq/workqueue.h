@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uwq/workqueue.h - concurrency-managed workqueues for userspace.
+ *
+ * Work items are intrusive and caller-owned, as in the kernel: embed a
+ * struct uwq_work (or struct uwq_delayed_work) in your own object, initialise
+ * it once with uwq_work_init(), and queue it as often as you like. Queueing
+ * never allocates. The guarantees are the kernel's (see DESIGN.md §2):
+ *
+ *  - Pending dedupe: queueing an item that is already pending returns false
+ *    and does nothing. The pending bit is cleared just before the function
+ *    runs, so an item may requeue itself.
+ *  - Non-reentrancy: an item never runs on two workers at once, even when it
+ *    is requeued on another CPU or another workqueue while it runs.
+ *  - flush, cancel_sync, drain and destroy wait as documented below; misuse
+ *    that would hang (a work item waiting for itself) is reported with one
+ *    line on stderr naming the work function, and returns.
+ *
+ * Work functions run in worker threads named "uwq/<pool>:<n>" ("uwq/0:1",
+ * "uwq/1:2H" for high priority, "uwq/u0:3" for unbound pools). A work
+ * function may block: the pool notices (see uwq_blocking_begin()) and lets
+ * another worker run the items queued behind it.
+ *
+ * Function names in reports come from dladdr(); link programs with
+ * -rdynamic (CMake: ENABLE_EXPORTS) to see names of functions that live in
+ * the executable rather than an address.
+ */
+#ifndef UWQ_WORKQUEUE_H
+#define UWQ_WORKQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uwq/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uwq_work;
+struct uwq_workqueue;
+
+/** typedef uwq_work_fn - a work function; receives the item it was queued with. */
+typedef void (*uwq_work_fn)(struct uwq_work *work);
+
+/*
+ * struct uwq_work - a work item. Embed it; every field is private to uwq and
+ * may only be touched through the functions below.
+ */
+struct uwq_work {
+	unsigned long		data;		/* private: atomic state word */
+	struct uwq_work		*next;		/* private: queue link */
+	struct uwq_work		*prev;		/* private: queue link */
+	uwq_work_fn		func;		/* private */
+	void			*pwq;		/* private: queue while queued */
+	void			*last_pool;	/* private: pool it last went to */
+};
+
+/*
+ * struct uwq_delayed_work - a work item plus a timer. Its work item is the
+ * member named `work`; use uwq_to_delayed_work() to get back from it.
+ */
+struct uwq_delayed_work {
+	struct uwq_work		work;
+	struct uwq_delayed_work	*t_child;	/* private: timer heap links */
+	struct uwq_delayed_work	*t_next;	/* private */
+	struct uwq_delayed_work	*t_prev;	/* private */
+	uint64_t		expires;	/* private: CLOCK_MONOTONIC ns */
+	struct uwq_workqueue	*wq;		/* private: target when it fires */
+	int			cpu;		/* private: target CPU or -1 */
+};
+
+/* private: the state word's constant "this is a delayed item" bit. */
+#define UWQ__WORK_DELAYED	(1UL << 4)
+
+/**
+ * UWQ_WORK_INITIALIZER() - static initialiser for a struct uwq_work.
+ * Example: static struct uwq_work w = UWQ_WORK_INITIALIZER(w, fn);
+ */
+#define UWQ_WORK_INITIALIZER(n, fn) { 0, 0, 0, (fn), 0, 0 }
+
+/** UWQ_DELAYED_WORK_INITIALIZER() - static initialiser for a delayed item. */
+#define UWQ_DELAYED_WORK_INITIALIZER(n, fn) \
+	{ { UWQ__WORK_DELAYED, 0, 0, (fn), 0, 0 }, 0, 0, 0, 0, 0, -1 }
+
+/* Workqueue flags (the kernel's WQ_* values). */
+#define UWQ_UNBOUND		(1u << 1)	/* served by unbound pools */
+#define UWQ_FREEZABLE		(1u << 2)	/* paused by uwq_freeze() */
+#define UWQ_MEM_RECLAIM		(1u << 3)	/* has a rescuer thread */
+#define UWQ_HIGHPRI		(1u << 4)	/* high-priority pools (nice -20 where permitted) */
+#define UWQ_CPU_INTENSIVE	(1u << 5)	/* items leave concurrency management */
+
+#define UWQ_MAX_ACTIVE		2048	/* max_active is clamped to [1, this] */
+#define UWQ_DFL_ACTIVE		1024	/* max_active 0 means this */
+
+/* uwq_work_busy() bits */
+#define UWQ_WORK_BUSY_PENDING	(1u << 0)
+#define UWQ_WORK_BUSY_RUNNING	(1u << 1)
+
+/**
+ * uwq_work_init() - initialise a work item.
+ * @w: the item
+ * @fn: the function to run
+ *
+ * Context: any; must not be called while @w is pending or running.
+ * Return: nothing; cannot fail.
+ */
+UWQ_API void uwq_work_init(struct uwq_work *w, uwq_work_fn fn);
+
+/**
+ * uwq_delayed_work_init() - initialise a delayed work item.
+ * Context: any; must not be called while @dw is pending or running.
+ * Return: nothing; cannot fail.
+ */
+UWQ_API void uwq_delayed_work_init(struct uwq_delayed_work *dw, uwq_work_fn fn);
+
+/**
+ * uwq_to_delayed_work() - the delayed item whose `work` member @w is.
+ * Context: any.
+ * Return: the containing struct uwq_delayed_work (no check is made).
+ */
+UWQ_API struct uwq_delayed_work *uwq_to_delayed_work(struct uwq_work *w);
+
+/**
+ * uwq_alloc_workqueue() - create a workqueue.
+ * @name: shown in dumps; copied, truncated to 31 characters
+ * @flags: UWQ_UNBOUND, UWQ_FREEZABLE, UWQ_MEM_RECLAIM, UWQ_HIGHPRI,
+ *         UWQ_CPU_INTENSIVE
+ * @max_active: items of this queue that may run at once (per CPU for bound
+ *         queues, in total for unbound ones); 0 means UWQ_DFL_ACTIVE; values
+ *         above UWQ_MAX_ACTIVE are clamped with one warning
+ *
+ * A workqueue owns no threads: it is a domain for flushing and limits over
+ * the shared pools.
+ * Context: thread context; may block briefly.
+ * Return: the workqueue, or NULL with errno EINVAL (NULL @name, unknown
+ * flag bits, negative @max_active) or ENOMEM.
+ */
+UWQ_API struct uwq_workqueue *uwq_alloc_workqueue(const char *name, unsigned flags, int max_active);
+
+/**
+ * uwq_alloc_ordered_workqueue() - a queue that runs one item at a time, in
+ * queueing order (unbound, max_active 1).
+ * Context: thread context.
+ * Return: as uwq_alloc_workqueue().
+ */
+UWQ_API struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsigned flags);
+
+/**
+ * uwq_destroy_workqueue() - drain @wq, then free it. NULL is a no-op.
+ *
+ * Context: thread context; blocks until every item has run. Called from
+ * one of @wq's own items it would wait for itself: it reports one line and
+ * returns without destroying.
+ * Return: nothing.
+ */
+UWQ_API void uwq_destroy_workqueue(struct uwq_workqueue *wq);
+
+/**
+ * uwq_workqueue_set_max_active() - change @wq's max_active.
+ * Context: thread context.
+ * Return: 0; -EINVAL for NULL @wq, a negative value, or an ordered queue.
+ */
+UWQ_API int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active);
+
+/**
+ * uwq_queue_work() - queue @w on @wq.
+ *
+ * Bound queues run it on the pool of the calling thread's CPU (no cross-CPU
+ * wake); unbound queues on their unbound pool. No allocation; no system call
+ * when a worker of that pool is awake.
+ * Context: any thread (not a signal handler).
+ * Return: true if queued; false if @w was already pending (it will run once
+ * after this call), or on bad input (NULL), or while @wq is draining and the
+ * caller is not one of its items (reported once per drain).
+ */
+UWQ_API bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w);
+
+/**
+ * uwq_queue_work_on() - queue @w on @wq for CPU @cpu.
+ *
+ * For bound queues @cpu picks the pool; a CPU outside the process's
+ * affinity mask falls back to a valid one (as the kernel runs work for an
+ * offline CPU elsewhere). Unbound queues ignore @cpu.
+ * Context and return: as uwq_queue_work().
+ */
+UWQ_API bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);
+
+/**
+ * uwq_queue_delayed_work() - queue @dw on @wq after @delay_ns nanoseconds.
+ * A delay of 0 queues at once.
+ * Context: any thread.
+ * Return: true if armed or queued; false if @dw was already pending (timer
+ * armed or queued) or on bad input.
+ */
+UWQ_API bool uwq_queue_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw,
+				    uint64_t delay_ns);
+
+/**
+ * uwq_mod_delayed_work() - (re)arm @dw to run @delay_ns from now, whatever
+ * its state; 0 queues at once.
+ * Context: any thread.
+ * Return: true if @dw was pending (its timer or queueing was replaced),
+ * false if it was idle (and is now armed) or on bad input.
+ */
+UWQ_API bool uwq_mod_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw,
+				  uint64_t delay_ns);
+
+/**
+ * uwq_schedule_work() - uwq_queue_work(uwq_system_wq, @w).
+ */
+UWQ_API bool uwq_schedule_work(struct uwq_work *w);
+
+/**
+ * uwq_flush_work() - wait for the last queueing of @w to finish running.
+ *
+ * Later queueings are not waited for. A delayed item whose timer is still
+ * armed is not waited for (use uwq_flush_delayed_work()).
+ * Context: thread context; blocks. From @w's own function, or for an item
+ * queued behind the caller on its own ordered queue, it reports one line
+ * and returns false instead of hanging.
+ * Return: true if it had to wait, false if @w was idle (or NULL).
+ */
+UWQ_API bool uwq_flush_work(struct uwq_work *w);
+
+/**
+ * uwq_flush_delayed_work() - fire @dw's timer now if armed, then flush it.
+ * Context and return: as uwq_flush_work().
+ */
+UWQ_API bool uwq_flush_delayed_work(struct uwq_delayed_work *dw);
+
+/**
+ * uwq_flush_workqueue() - wait for every item queued on @wq before the call.
+ *
+ * Items queued after the call are not waited for, except that concurrent
+ * flushes of one queue are served one after another.
+ * Context: thread context; blocks.
+ * Return: 0; -EINVAL for NULL; -EDEADLK (and one report line) when called
+ * from one of @wq's own items, which would wait for itself.
+ */
+UWQ_API int uwq_flush_workqueue(struct uwq_workqueue *wq);
+
+/**
+ * uwq_drain_workqueue() - flush @wq until it stays empty.
+ *
+ * Meanwhile only @wq's own items may queue on it (chained queueing); other
+ * queueings return false and are reported once.
+ * Context: thread context; blocks.
+ * Return: 0; -EINVAL for NULL; -EDEADLK from one of @wq's own items.
+ */
+UWQ_API int uwq_drain_workqueue(struct uwq_workqueue *wq);
+
+/**
+ * uwq_cancel_work() - remove @w if pending. Does not wait for a running
+ * instance.
+ * Context: any thread.
+ * Return: true if @w was pending.
+ */
+UWQ_API bool uwq_cancel_work(struct uwq_work *w);
+
+/**
+ * uwq_cancel_work_sync() - remove @w if pending and wait for a running
+ * instance; on return @w is idle, even if it requeues itself (queueing it
+ * fails while the cancel runs). @w may then be freed.
+ * Context: thread context; blocks. From @w's own function it reports one
+ * line and returns false without doing anything.
+ * Return: true if @w was pending.
+ */
+UWQ_API bool uwq_cancel_work_sync(struct uwq_work *w);
+
+/**
+ * uwq_cancel_delayed_work() - disarm @dw's timer or remove it from its
+ * queue. Does not wait for a running instance.
+ * Context: any thread.
+ * Return: true if @dw was pending.
+ */
+UWQ_API bool uwq_cancel_delayed_work(struct uwq_delayed_work *dw);
+
+/**
+ * uwq_cancel_delayed_work_sync() - uwq_cancel_work_sync() for delayed items.
+ */
+UWQ_API bool uwq_cancel_delayed_work_sync(struct uwq_delayed_work *dw);
+
+/**
+ * uwq_work_pending() - is @w pending (queued or timer armed)? Advisory.
+ * Context: any.
+ */
+UWQ_API bool uwq_work_pending(const struct uwq_work *w);
+
+/**
+ * uwq_work_busy() - UWQ_WORK_BUSY_PENDING and/or UWQ_WORK_BUSY_RUNNING.
+ * Advisory: the state may change as soon as it returns.
+ * Context: any thread.
+ */
+UWQ_API unsigned uwq_work_busy(const struct uwq_work *w);
+
+/**
+ * uwq_current_work() - the item the calling worker is running, or NULL
+ * outside a work function.
+ */
+UWQ_API struct uwq_work *uwq_current_work(void);
+
+/**
+ * uwq_blocking_begin() - the calling work function is about to block.
+ *
+ * The worker leaves its pool's running count so another worker runs the
+ * items queued behind it. Pair with uwq_blocking_end(). Nestable; no-op
+ * outside a worker. uwq's own waits (flush, cancel_sync, drain) do this
+ * themselves.
+ * Context: a work function. Return: nothing.
+ */
+UWQ_API void uwq_blocking_begin(void);
+
+/** uwq_blocking_end() - the calling work function stopped blocking. */
+UWQ_API void uwq_blocking_end(void);
+
+/**
+ * uwq_shutdown() - drain the system workqueues, stop and join every uwq
+ * thread and free the pools, so that tools like valgrind see a clean exit.
+ * uwq starts again lazily on next use.
+ *
+ * Context: thread context, not a work function.
+ * Return: 0; -EBUSY (and nothing stopped) while workqueues created with
+ * uwq_alloc_workqueue() still exist, or when called from a work function.
+ */
+UWQ_API int uwq_shutdown(void);
+
+/*
+ * The system workqueues: no setup needed; their pools start on first use.
+ *  uwq_system_wq           "events"            bound, short items
+ *  uwq_system_highpri_wq   "events_highpri"    bound, high priority
+ *  uwq_system_long_wq      "events_long"       bound, long items
+ *  uwq_system_unbound_wq   "events_unbound"    unbound
+ *  uwq_system_freezable_wq "events_freezable"  bound, freezable
+ */
+UWQ_API extern struct uwq_workqueue *const uwq_system_wq;
+UWQ_API extern struct uwq_workqueue *const uwq_system_highpri_wq;
+UWQ_API extern struct uwq_workqueue *const uwq_system_long_wq;
+UWQ_API extern struct uwq_workqueue *const uwq_system_unbound_wq;
+UWQ_API extern struct uwq_workqueue *const uwq_system_freezable_wq;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UWQ_WORKQUEUE_H */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wq.h - workqueue internals shared by the files of src/wq.
+ *
+ * Objects (kernel names in brackets):
+ *   pool   [worker_pool]     a FIFO worklist and the workers serving it; one
+ *                            per allowed CPU, one high-priority per CPU, and
+ *                            unbound pools.
+ *   pwq    [pool_workqueue]  link between one workqueue and one pool; holds
+ *                            max_active, the inactive list and flush colours.
+ *   worker [worker]          one thread attached to one pool.
+ *   wq     [workqueue_struct] what users hold; owns no threads.
+ *
+ * Lock order: wq->flush_lock -> pool->lock -> busy bucket lock. Two pool
+ * locks are never held together. The timer lock is a leaf too.
+ *
+ * Field legend: I: set before publication, read-only after; L: pool->lock;
+ * A: atomic (see the comment at the field); W: the owning worker only;
+ * F: wq->flush_lock; B: busy bucket lock.
+ */
+#ifndef UWQ_INTERNAL_WQ_H
+#define UWQ_INTERNAL_WQ_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uwq/workqueue.h>
+
+#include "internal/atomic.h"
+#include "internal/list.h"
+
+/*
+ * The work item's state word (struct uwq_work.data).
+ * PENDING is taken by queuers with an atomic fetch_or and cleared by the
+ * worker (under the pool lock) just before the function runs. QUEUED,
+ * INACTIVE and COLOR change only under the lock of the pool the item is
+ * queued on. TIMER changes under the timer lock. The disable count (cancel
+ * sync in progress) is changed by atomic add by whoever owns PENDING.
+ */
+#define WORK_PENDING		(1UL << 0)
+#define WORK_QUEUED		(1UL << 1)	/* on a list of pwq->pool; w->pwq valid */
+#define WORK_TIMER		(1UL << 2)	/* delayed: armed in the timer heap */
+#define WORK_INACTIVE		(1UL << 3)	/* on pwq->inactive (max_active reached) */
+#define WORK_DELAYED		UWQ__WORK_DELAYED	/* constant: is a delayed item */
+#define WORK_COLOR		(1UL << 5)	/* flush colour (0 or 1) */
+#define WORK_COLLIDE		(1UL << 6)	/* taken by a worker waiting for another pool's run */
+#define WORK_DISABLE_SHIFT	16
+#define WORK_DISABLE_ONE	(1UL << WORK_DISABLE_SHIFT)
+#define WORK_STATE_MASK		(WORK_QUEUED | WORK_INACTIVE | WORK_COLOR | WORK_COLLIDE)
+
+#define __UWQ_ORDERED		(1u << 17)	/* internal wq flag */
+#define UWQ_FLAGS_PUBLIC	(UWQ_UNBOUND | UWQ_FREEZABLE | UWQ_MEM_RECLAIM | UWQ_HIGHPRI | UWQ_CPU_INTENSIVE)
+
+/* worker->flags (L). NOT_RUNNING workers do not count in pool->nr_running. */
+#define WORKER_IDLE		(1u << 0)
+#define WORKER_PREP		(1u << 1)	/* awake but not (yet) processing */
+#define WORKER_CPU_INTENSIVE	(1u << 2)
+#define WORKER_BLOCKED		(1u << 3)	/* hinted or uwq-internal wait */
+#define WORKER_DIE		(1u << 4)
+#define WORKER_NOT_RUNNING	(WORKER_PREP | WORKER_CPU_INTENSIVE | WORKER_BLOCKED)
+
+/* worker->wake values (A: see worker_wait() in pool.c) */
+#define WAKE_NONE	0
+#define WAKE_KICKED	1
+#define WAKE_SLEEPING	2
+
+struct uwq__pool;
+struct uwq__pwq;
+
+struct uwq__worker {
+	struct uwq__list	idle_node;	/* L: pool->idle_list (LIFO) */
+	struct uwq__list	all_node;	/* L: pool->workers */
+	struct uwq__pool	*pool;		/* I */
+	pthread_t		thread;		/* I */
+	pid_t			tid;		/* A: written once by the thread */
+	int			id;		/* I */
+	unsigned		flags;		/* L */
+	int			wake;		/* A */
+	int			hint_depth;	/* W */
+	struct uwq_work		scheduled;	/* L: items handed to this worker (sentinel) */
+	/* what it runs: L to change, and B for the busy-table view */
+	struct uwq_work		*current_work;
+	uwq_work_fn		current_func;
+	struct uwq__pwq		*current_pwq;
+	uint64_t		current_start;	/* L: CLOCK_MONOTONIC ns */
+	struct uwq__worker	*busy_next;	/* B */
+};
+
+/* Someone waiting for a run of a work item to finish (flush, cancel_sync). */
+struct uwq__waiter {
+	struct uwq__list	node;		/* L: pool->waiters */
+	const struct uwq_work	*work;		/* L */
+	struct uwq__worker	*worker;	/* L: the run waited for; NULL = the queued instance */
+	int			done;		/* A: futex word */
+};
+
+struct uwq__pool {
+	pthread_mutex_t		lock;
+	int			id;		/* I */
+	int			cpu;		/* I: bound CPU, -1 unbound */
+	int			nice;		/* I */
+	int			concurrency;	/* I: target running workers */
+	cpu_set_t		cpus;		/* I */
+	char			name[16];	/* I: "0", "0H", "u2" */
+	struct uwq_work		worklist;	/* L: sentinel */
+	struct uwq__list	idle_list;	/* L */
+	struct uwq__list	workers;	/* L */
+	struct uwq__list	waiters;	/* L: struct uwq__waiter */
+	int			nr_workers;	/* L */
+	int			nr_idle;	/* L */
+	int			nr_running;	/* L */
+	int			next_id;	/* L */
+	int			started;	/* A: first worker created (0/1/2=starting) */
+	bool			manager_active;	/* L */
+	bool			create_warned;	/* L */
+	uint64_t		nr_created;	/* L */
+};
+
+struct uwq__pwq {
+	struct uwq__pool	*pool;		/* I */
+	struct uwq_workqueue	*wq;		/* I */
+	struct uwq_work		inactive;	/* L: sentinel */
+	int			nr_active;	/* L */
+	int			max_active;	/* L */
+	int			nr_inactive;	/* L */
+	int			nr_in_flight[2];	/* L: per colour */
+	int			work_color;	/* L */
+	int			flush_color;	/* L: -1 when not flushing */
+	uint64_t		stat_queued;	/* L */
+	uint64_t		stat_started;	/* L */
+	uint64_t		stat_completed;	/* L */
+};
+
+struct uwq_workqueue {
+	char			name[32];	/* I */
+	unsigned		flags;		/* I */
+	int			saved_max_active;	/* F */
+	int			nr_pwqs;	/* I */
+	struct uwq__pwq		**pwqs;		/* I: bound: per CPU index; unbound: [0] */
+	struct uwq__list	node;		/* uwq__state.lock: all workqueues */
+	bool			is_system;	/* I */
+	pthread_mutex_t		flush_lock;
+	pthread_cond_t		flush_cond;	/* F: a flush finished */
+	bool			flushing;	/* F */
+	int			nr_pwqs_to_flush;	/* A: futex word of the flusher */
+	int			draining;	/* A: >0 while drained; read relaxed on queue */
+	int			drain_reported;	/* A: one report per drain */
+};
+
+/* Global state (init.c). */
+struct uwq__state {
+	pthread_mutex_t		lock;		/* init/shutdown, wq list */
+	int			ready;		/* A: acquire on use, release at init */
+	int			nr_cpus;	/* I: allowed CPUs */
+	int			*cpu_ids;	/* I: allowed CPU numbers, by index */
+	int			*cpu_to_idx;	/* I: CPU number -> index, -1 if not allowed */
+	int			max_cpu;	/* I: size of cpu_to_idx */
+	struct uwq__pool	**bound;	/* I: [idx] normal, [nr_cpus + idx] highpri */
+	struct uwq__pool	*unbound[2];	/* I: normal, highpri */
+	struct uwq__list	wqs;		/* lock */
+	int			next_pool_id;	/* lock */
+	uint64_t		idle_spin_ns;	/* I */
+	int			max_workers;	/* I: per pool cap */
+};
+
+extern struct uwq__state uwq__g;
+
+/* init.c */
+void uwq__init_slow(void);
+static inline void uwq__ensure_init(void)
+{
+	/* Acquire: pairs with the release at the end of uwq__init_slow(), so
+	 * the pools and system queues it built are visible. */
+	if (__builtin_expect(!load_acquire(&uwq__g.ready), 0))
+		uwq__init_slow();
+}
+uint64_t uwq__now_ns(void);
+
+/* topology.c */
+int uwq__topology_init(void);
+void uwq__topology_free(void);
+int uwq__cpu_index(int cpu);	/* index of an allowed CPU; falls back to a valid one */
+
+/* pool.c */
+struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus, int concurrency);
+void uwq__pool_destroy(struct uwq__pool *pool);
+void uwq__pool_start(struct uwq__pool *pool);
+bool uwq__kick_pool(struct uwq__pool *pool);	/* L held */
+void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */
+void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
+bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */
+extern __thread struct uwq__worker *uwq__current_worker;
+
+/* worker.c: busy table and running items */
+struct uwq__worker *uwq__busy_find(const struct uwq_work *w, uwq_work_fn func);
+/* Also returns, read under the bucket lock, the queue x is running w for. */
+struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn func, struct uwq__pwq **pwq);
+void uwq__worker_process(struct uwq__worker *worker);	/* L held */
+
+/* workqueue.c */
+bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* PENDING owned */
+int uwq__try_grab_pending(struct uwq_work *w);
+int uwq__grab_pending(struct uwq_work *w);	/* loops; 1 was pending, 0 was idle */
+void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data);	/* L held */
+struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool, int max_active);
+int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int max_active);
+void uwq__wq_release(struct uwq_workqueue *wq);
+bool uwq__wq_idle(struct uwq_workqueue *wq);
+void uwq__system_wqs_init(void);
+void uwq__system_wqs_release(void);
+struct uwq_workqueue *uwq__system_wq_at(int i);
+#define UWQ_NR_SYSTEM_WQS 5
+
+/* flush.c */
+void uwq__waiters_start(struct uwq__pool *pool, struct uwq__worker *worker, const struct uwq_work *w);
+void uwq__waiters_finish(struct uwq__pool *pool, struct uwq__worker *worker);
+void uwq__waiters_cancel(struct uwq__pool *pool, const struct uwq_work *w);
+void uwq__wait_waiter(struct uwq__waiter *wt);
+bool uwq__flush_running(const struct uwq_work *w, uwq_work_fn func);
+void uwq__report_self_wait(const char *what, const struct uwq_work *w);
+
+/* blocking.c */
+void uwq__block_begin(struct uwq__worker *worker);
+void uwq__block_end(struct uwq__worker *worker);
+void uwq__wait_begin(void);	/* uwq-internal waits: hint if on a worker */
+void uwq__wait_end(void);
+
+/* delayed.c */
+bool uwq__timer_steal(struct uwq_delayed_work *dw);
+bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns);
+void uwq__timer_shutdown(void);
+void uwq__timer_resume(void);
+
+static inline struct uwq_workqueue *current_wq(void)
+{
+	struct uwq__worker *wk = uwq__current_worker;
+
+	return wk && wk->current_pwq ? wk->current_pwq->wq : NULL;
+}
+
+#endif

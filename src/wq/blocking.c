@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blocking.c - how a pool learns that one of its workers blocks
+ * (the kernel's wq_worker_sleeping / wq_worker_running hooks).
+ *
+ * DESIGN: userspace has no scheduler hook, so a worker tells its pool. The
+ * explicit hint uwq_blocking_begin()/end() and uwq's own waits (flush,
+ * cancel_sync, drain, a collision wait) set WORKER_BLOCKED: the worker
+ * leaves nr_running and, if work is pending, an idle worker is kicked,
+ * which becomes manager and creates a standby if it was the last. On end
+ * the worker counts as running again; if that makes the pool
+ * over-subscribed, keep_working() sends the surplus idle after their
+ * current item. The automatic monitor of issue 3 sets the same flag from
+ * outside for workers that block without a hint.
+ * CONCURRENCY: flags and nr_running change under pool->lock; hint_depth is
+ * the worker's own (W).
+ */
+#include "internal/wq.h"
+
+void uwq__block_begin(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	pthread_mutex_lock(&pool->lock);
+	uwq__worker_set_flags(worker, WORKER_BLOCKED);
+	uwq__kick_pool(pool);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void uwq__block_end(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	pthread_mutex_lock(&pool->lock);
+	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void uwq_blocking_begin(void)
+{
+	struct uwq__worker *worker = uwq__current_worker;
+
+	if (worker && worker->hint_depth++ == 0)
+		uwq__block_begin(worker);
+}
+
+void uwq_blocking_end(void)
+{
+	struct uwq__worker *worker = uwq__current_worker;
+
+	if (worker && worker->hint_depth > 0 && --worker->hint_depth == 0)
+		uwq__block_end(worker);
+}
+
+void uwq__wait_begin(void)
+{
+	uwq_blocking_begin();
+}
+
+void uwq__wait_end(void)
+{
+	uwq_blocking_end();
+}

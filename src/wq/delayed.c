@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * delayed.c - the timer service behind delayed work (kernel: the timer
+ * wheel plus delayed_work_timer_fn).
+ *
+ * DESIGN
+ * One thread, "uwq-timer", sleeps on a CLOCK_MONOTONIC condition variable
+ * until the earliest expiry, then queues the item to the (wq, cpu) it was
+ * armed for. Timers live in an intrusive pairing heap threaded through the
+ * delayed item itself (t_child/t_next/t_prev), so arming never allocates:
+ * O(1) insert, O(log n) amortised pop and arbitrary removal (cancel,
+ * mod_delayed_work). Rejected: a sorted list (O(n) arming with many
+ * timers), timerfd per item (a file descriptor and syscalls per arm), and a
+ * binary heap array (allocation). A delay of 0 queues at once without the
+ * timer (kernel rule). The thread starts on the first arm.
+ *
+ * The armed state is WORK_TIMER in the item's word, with PENDING held by
+ * the timer. Firing clears WORK_TIMER under the timer lock and then queues
+ * with PENDING still owned, so a concurrent grab sees a transient state and
+ * retries until the item is on a pool (workqueue.c).
+ *
+ * CONCURRENCY
+ * tm.lock guards the heap, WORK_TIMER transitions and the dw->wq/cpu/expires
+ * fields of armed items. It is a leaf: queueing happens after unlocking.
+ *
+ * INVARIANTS
+ *  1. WORK_TIMER set <=> the item is in the heap.
+ *  2. The heap root has the earliest expiry.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal/log.h"
+#include "internal/wq.h"
+
+static struct {
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;		/* lock: root changed, or stop */
+	struct uwq_delayed_work	*root;		/* lock */
+	pthread_t		thread;		/* lock */
+	bool			running;	/* lock */
+	bool			stop;		/* lock */
+} tm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t tm_once = PTHREAD_ONCE_INIT;
+
+static void tm_init(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&tm.cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+/* Pairing heap. t_prev is the previous sibling, or the parent of a first child. */
+static struct uwq_delayed_work *meld(struct uwq_delayed_work *a, struct uwq_delayed_work *b)
+{
+	struct uwq_delayed_work *t;
+
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (b->expires < a->expires) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	b->t_prev = a;
+	b->t_next = a->t_child;
+	if (a->t_child)
+		a->t_child->t_prev = b;
+	a->t_child = b;
+	return a;
+}
+
+static struct uwq_delayed_work *merge_pairs(struct uwq_delayed_work *first)
+{
+	struct uwq_delayed_work *acc = NULL, *root = NULL;
+
+	while (first) {
+		struct uwq_delayed_work *a = first, *b = a->t_next;
+
+		first = b ? b->t_next : NULL;
+		a->t_next = a->t_prev = NULL;
+		if (b) {
+			b->t_next = b->t_prev = NULL;
+			a = meld(a, b);
+		}
+		a->t_next = acc;
+		acc = a;
+	}
+	while (acc) {
+		struct uwq_delayed_work *n = acc->t_next;
+
+		acc->t_next = NULL;
+		root = meld(root, acc);
+		acc = n;
+	}
+	if (root)
+		root->t_prev = root->t_next = NULL;
+	return root;
+}
+
+static void heap_insert(struct uwq_delayed_work *dw)
+{
+	dw->t_child = dw->t_next = dw->t_prev = NULL;
+	tm.root = meld(tm.root, dw);
+	tm.root->t_prev = tm.root->t_next = NULL;
+}
+
+static void heap_remove(struct uwq_delayed_work *dw)
+{
+	struct uwq_delayed_work *sub;
+
+	if (dw == tm.root) {
+		tm.root = merge_pairs(dw->t_child);
+		return;
+	}
+	if (dw->t_prev->t_child == dw)
+		dw->t_prev->t_child = dw->t_next;
+	else
+		dw->t_prev->t_next = dw->t_next;
+	if (dw->t_next)
+		dw->t_next->t_prev = dw->t_prev;
+	sub = merge_pairs(dw->t_child);
+	tm.root = meld(tm.root, sub);
+	tm.root->t_prev = tm.root->t_next = NULL;
+}
+
+static void *timer_thread(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "uwq-timer");
+	pthread_mutex_lock(&tm.lock);
+	while (!tm.stop) {
+		struct uwq_delayed_work *dw = tm.root;
+		struct uwq_workqueue *wq;
+		uint64_t now = uwq__now_ns();
+		int cpu;
+
+		if (!dw) {
+			pthread_cond_wait(&tm.cond, &tm.lock);
+			continue;
+		}
+		if (dw->expires > now) {
+			struct timespec ts = { (time_t)(dw->expires / 1000000000u),
+					       (long)(dw->expires % 1000000000u) };
+
+			pthread_cond_timedwait(&tm.cond, &tm.lock, &ts);
+			continue;
+		}
+		tm.root = merge_pairs(dw->t_child);
+		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
+		wq = dw->wq;
+		cpu = dw->cpu;
+		pthread_mutex_unlock(&tm.lock);
+		uwq__queue_work(cpu, wq, &dw->work);
+		pthread_mutex_lock(&tm.lock);
+	}
+	pthread_mutex_unlock(&tm.lock);
+	return NULL;
+}
+
+/* tm.lock held. */
+static void timer_start_locked(void)
+{
+	pthread_attr_t attr;
+	sigset_t all;
+	int err;
+
+	if (tm.running)
+		return;
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
+	err = pthread_create(&tm.thread, &attr, timer_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		uwq__log("cannot start the timer thread: %s; delayed work waits until it can", strerror(err));
+	else
+		tm.running = true;
+}
+
+bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns)
+{
+	if (delay_ns == 0)
+		return uwq__queue_work(cpu, wq, &dw->work);
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	dw->wq = wq;
+	dw->cpu = cpu;
+	dw->expires = uwq__now_ns() + delay_ns;
+	heap_insert(dw);
+	atomic_fetch_or(&dw->work.data, WORK_TIMER);
+	timer_start_locked();
+	if (tm.root == dw)
+		pthread_cond_signal(&tm.cond);
+	pthread_mutex_unlock(&tm.lock);
+	return true;
+}
+
+bool uwq__timer_steal(struct uwq_delayed_work *dw)
+{
+	bool stolen = false;
+
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	if (atomic_load_sc(&dw->work.data) & WORK_TIMER) {
+		heap_remove(dw);
+		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
+		stolen = true;
+	}
+	pthread_mutex_unlock(&tm.lock);
+	return stolen;
+}
+
+void uwq__timer_shutdown(void)
+{
+	pthread_t t;
+
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	if (!tm.running) {
+		pthread_mutex_unlock(&tm.lock);
+		return;
+	}
+	tm.stop = true;
+	t = tm.thread;
+	pthread_cond_signal(&tm.cond);
+	pthread_mutex_unlock(&tm.lock);
+	pthread_join(t, NULL);
+	pthread_mutex_lock(&tm.lock);
+	tm.running = false;
+	tm.stop = false;
+	pthread_mutex_unlock(&tm.lock);
+}
+
+void uwq__timer_resume(void)
+{
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	if (tm.root)
+		timer_start_locked();
+	pthread_mutex_unlock(&tm.lock);
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c - lazy start and uwq_shutdown().
+ *
+ * DESIGN: the system workqueues are statically allocated objects behind
+ * const pointers (DESIGN.md §2), usable with no set-up. Every entry point
+ * that needs the pools calls uwq__ensure_init(): one acquire load on the
+ * fast path, pthread-free after the first call. The first call reads the
+ * affinity mask, allocates the pool structures (no threads: a pool starts
+ * its first worker when work first reaches it) and initialises the system
+ * queues. uwq_shutdown() undoes all of it so valgrind sees a clean exit,
+ * and clears `ready` so the next use starts over.
+ * CONCURRENCY: uwq__g.lock serialises init, shutdown and the workqueue
+ * list. Shutdown concurrent with other uwq calls is the caller's bug.
+ * INVARIANTS:
+ *  1. ready == 1 implies topology, pools and system queues are built.
+ *  2. After shutdown no uwq thread runs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "internal/log.h"
+#include "internal/wq.h"
+
+struct uwq__state uwq__g = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wqs = { &uwq__g.wqs, &uwq__g.wqs },
+};
+
+uint64_t uwq__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dfl)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return dfl;
+	v = strtoull(s, &end, 10);
+	if (*end) {
+		uwq__log("ignoring %s=%s: not a number", name, s);
+		return dfl;
+	}
+	return v;
+}
+
+static void init_failed(int err)
+{
+	uwq__log("cannot start: %s; aborting", err == -ENOMEM ? "out of memory" : "internal error");
+	abort();
+}
+
+void uwq__init_slow(void)
+{
+	int i, n, err;
+
+	pthread_mutex_lock(&uwq__g.lock);
+	if (uwq__g.ready) {
+		pthread_mutex_unlock(&uwq__g.lock);
+		return;
+	}
+	/* See pool.c: measured idle-spin window and the default cap. */
+	uwq__g.idle_spin_ns = env_u64("UWQ_IDLE_SPIN_NS", 20000);
+	uwq__g.max_workers = (int)env_u64("UWQ_MAX_WORKERS", 256);
+	if (uwq__g.max_workers < 2)
+		uwq__g.max_workers = 2;
+	err = uwq__topology_init();
+	if (err)
+		init_failed(err);
+	n = uwq__g.nr_cpus;
+	uwq__g.bound = calloc((size_t)(2 * n), sizeof(*uwq__g.bound));
+	if (!uwq__g.bound)
+		init_failed(-ENOMEM);
+	for (i = 0; i < 2 * n; i++) {
+		cpu_set_t one;
+		int cpu = uwq__g.cpu_ids[i % n];
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		uwq__g.bound[i] = uwq__pool_create(cpu, i >= n, &one, 1);
+		if (!uwq__g.bound[i])
+			init_failed(-ENOMEM);
+	}
+	for (i = 0; i < 2; i++) {
+		cpu_set_t all;
+
+		CPU_ZERO(&all);
+		for (int c = 0; c < n; c++)
+			CPU_SET(uwq__g.cpu_ids[c], &all);
+		/* Unbound pools are concurrency-managed too: one running
+		 * worker per CPU of their mask (DESIGN.md §2). */
+		uwq__g.unbound[i] = uwq__pool_create(-1, i == 1, &all, n);
+		if (!uwq__g.unbound[i])
+			init_failed(-ENOMEM);
+	}
+	uwq__system_wqs_init();
+	uwq__timer_resume();
+	/* Release: publishes everything above to uwq__ensure_init(). */
+	store_release(&uwq__g.ready, 1);
+	pthread_mutex_unlock(&uwq__g.lock);
+}
+
+int uwq_shutdown(void)
+{
+	struct uwq__list *pos;
+	int i, n;
+
+	if (uwq__current_worker) {
+		uwq__log("uwq_shutdown() called from a work function: refused");
+		return -EBUSY;
+	}
+	pthread_mutex_lock(&uwq__g.lock);
+	if (!uwq__g.ready) {
+		pthread_mutex_unlock(&uwq__g.lock);
+		return 0;
+	}
+	list_for_each(pos, &uwq__g.wqs) {
+		struct uwq_workqueue *wq = container_of(pos, struct uwq_workqueue, node);
+
+		if (!wq->is_system) {
+			uwq__log("uwq_shutdown(): workqueue %s still exists: refused", wq->name);
+			pthread_mutex_unlock(&uwq__g.lock);
+			return -EBUSY;
+		}
+	}
+	pthread_mutex_unlock(&uwq__g.lock);
+
+	/* Timer first: a timer firing after the drain would queue onto pools
+	 * about to be freed. Armed items stay armed and fire after restart. */
+	uwq__timer_shutdown();
+	for (i = 0; i < UWQ_NR_SYSTEM_WQS; i++)
+		uwq_drain_workqueue(uwq__system_wq_at(i));
+
+	pthread_mutex_lock(&uwq__g.lock);
+	n = uwq__g.nr_cpus;
+	for (i = 0; i < 2 * n; i++)
+		uwq__pool_destroy(uwq__g.bound[i]);
+	for (i = 0; i < 2; i++)
+		uwq__pool_destroy(uwq__g.unbound[i]);
+	uwq__system_wqs_release();
+	free(uwq__g.bound);
+	uwq__g.bound = NULL;
+	uwq__g.unbound[0] = uwq__g.unbound[1] = NULL;
+	uwq__topology_free();
+	uwq__g.next_pool_id = 0;
+	store_release(&uwq__g.ready, 0);
+	pthread_mutex_unlock(&uwq__g.lock);
+	return 0;
+}

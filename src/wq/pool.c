@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pool.c - worker pools: workers, their idle sleep, the manager, and the
+ * concurrency policy (the kernel's worker_pool, kernel/workqueue.c).
+ *
+ * DESIGN
+ * A pool is a FIFO worklist served by workers. It counts its *running*
+ * workers (nr_running: processing an item and not blocked) and applies the
+ * kernel's policy (need_more_worker, keep_working, may_start_working):
+ *  - a worker about to process wakes an idle worker only if more work is
+ *    pending and fewer than `concurrency` others are running;
+ *  - a running worker that blocks (uwq_blocking_begin(), uwq's own waits,
+ *    later the monitor of issue 3) leaves nr_running and kicks the pool, so
+ *    the CPU keeps doing queued work;
+ *  - when it wakes, surplus workers finish their item and go idle
+ *    (keep_working fails while nr_running > concurrency);
+ *  - the last idle worker to wake becomes the manager and creates a
+ *    standby worker before processing, so a block always finds someone to
+ *    wake (the kernel's invariant: an idle worker exists before work starts).
+ * `concurrency` is 1 for bound pools (one per CPU) and the number of CPUs
+ * of the mask for unbound pools, which are concurrency-managed too, unlike
+ * the kernel's (DESIGN.md §2).
+ *
+ * Waking without system calls: a pool with a running worker needs no wake
+ * at all. An idle worker first spins on its `wake` word (sched_yield()
+ * between checks, so a submitter on the same CPU is not starved) for
+ * uwq__g.idle_spin_ns, and only then sleeps on it with a futex. A kick
+ * exchanges the word to KICKED and calls futex_wake only if the worker had
+ * announced SLEEPING. Bound pools' workers are pinned to their CPU and
+ * queueing picks the submitter's CPU's pool, so the wake, when needed, is a
+ * same-CPU one (~4 µs here) rather than a cross-CPU IPI (~70 µs).
+ * Default spin 20 µs: about five same-CPU wakes' worth, long enough for a
+ * submitter that queues in bursts, short enough to cost nothing visible on
+ * an idle process (it ends after 20 µs). UWQ_IDLE_SPIN_NS overrides.
+ *
+ * Growth is capped per pool (UWQ_MAX_WORKERS, default 256): at the cap the
+ * manager stops creating and items wait for a running worker. Idle
+ * reaping, creation retry with cooldown, the rescuer and the monitor that
+ * detects unhinted blocking are issue 3's; they plug into the flags below.
+ *
+ * CONCURRENCY
+ * pool->lock guards everything marked L in internal/wq.h. worker->wake is
+ * the only field a sleeping worker reads without it (see worker_wait()).
+ *
+ * INVARIANTS
+ *  1. nr_running == number of workers whose flags have none of
+ *     WORKER_NOT_RUNNING (maintained only by worker_set/clr_flags).
+ *  2. A worker is on idle_list iff WORKER_IDLE is set; nr_idle counts them.
+ *  3. Every worker is on pool->workers until the pool is destroyed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal/futex.h"
+#include "internal/log.h"
+#include "internal/wq.h"
+
+__thread struct uwq__worker *uwq__current_worker;
+
+static int nice_warned;	/* A: one warning for the whole process */
+
+bool uwq__need_more_worker(const struct uwq__pool *pool)
+{
+	return !wlist_empty(&pool->worklist) && pool->nr_running < pool->concurrency;
+}
+
+static bool may_start_working(const struct uwq__pool *pool)
+{
+	return pool->nr_idle > 0;
+}
+
+static bool need_to_create_worker(const struct uwq__pool *pool)
+{
+	return uwq__need_more_worker(pool) && !may_start_working(pool);
+}
+
+void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
+{
+	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING))
+		worker->pool->nr_running--;
+	worker->flags |= f;
+}
+
+void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
+{
+	unsigned oflags = worker->flags;
+
+	worker->flags &= ~f;
+	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING))
+		worker->pool->nr_running++;
+}
+
+static void wake_worker(struct uwq__worker *worker)
+{
+	/* Seq-cst exchange: pairs with the CAS NONE->SLEEPING in
+	 * worker_wait(). Either the worker sees KICKED before it sleeps, or
+	 * we see SLEEPING and wake it. */
+	if (atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING)
+		futex_wake(&worker->wake, 1);
+}
+
+bool uwq__kick_pool(struct uwq__pool *pool)
+{
+	struct uwq__worker *worker;
+
+	if (!uwq__need_more_worker(pool) || list_empty(&pool->idle_list))
+		return false;
+	worker = container_of(pool->idle_list.next, struct uwq__worker, idle_node);
+	wake_worker(worker);
+	return true;
+}
+
+static void worker_enter_idle(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	worker->flags |= WORKER_IDLE;
+	pool->nr_idle++;
+	list_add(&worker->idle_node, &pool->idle_list);
+	/* Under the lock: any kick after this sees NONE (see wake_worker). */
+	__atomic_store_n(&worker->wake, WAKE_NONE, __ATOMIC_SEQ_CST);
+}
+
+static void worker_leave_idle(struct uwq__worker *worker)
+{
+	worker->flags &= ~WORKER_IDLE;
+	worker->pool->nr_idle--;
+	list_del(&worker->idle_node);
+}
+
+/* Called and returns with pool->lock held; sleeps until kicked. */
+static void worker_wait(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+	int expect = WAKE_NONE;
+
+	pthread_mutex_unlock(&pool->lock);
+	if (uwq__g.idle_spin_ns) {
+		uint64_t end = uwq__now_ns() + uwq__g.idle_spin_ns;
+
+		while (atomic_load_sc(&worker->wake) == WAKE_NONE && uwq__now_ns() < end)
+			sched_yield();
+	}
+	if (atomic_cas(&worker->wake, &expect, WAKE_SLEEPING)) {
+		while (atomic_load_sc(&worker->wake) == WAKE_SLEEPING)
+			futex_wait(&worker->wake, WAKE_SLEEPING);
+	}
+	pthread_mutex_lock(&pool->lock);
+}
+
+static int create_worker(struct uwq__pool *pool);
+
+/*
+ * The kernel's manage_workers(): the worker that found no idle worker left
+ * creates one, so that a worker is on standby before work starts. Returns
+ * false if another worker is already managing. Lock dropped and retaken.
+ */
+static bool manage_workers(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	if (pool->manager_active)
+		return false;
+	pool->manager_active = true;
+	while (need_to_create_worker(pool)) {
+		int err;
+
+		if (pool->nr_workers >= uwq__g.max_workers) {
+			if (!pool->create_warned)
+				uwq__log("pool %s: at the cap of %d workers; items wait for a running worker",
+					 pool->name, uwq__g.max_workers);
+			pool->create_warned = true;
+			break;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		err = create_worker(pool);
+		pthread_mutex_lock(&pool->lock);
+		if (err) {
+			if (!pool->create_warned)
+				uwq__log("pool %s: cannot create a worker: %s; continuing with %d",
+					 pool->name, strerror(-err), pool->nr_workers);
+			pool->create_warned = true;
+			break;
+		}
+	}
+	pool->manager_active = false;
+	return true;
+}
+
+static void worker_setup_thread(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+	char name[40];
+
+	uwq__current_worker = worker;
+	__atomic_store_n(&worker->tid, gettid(), __ATOMIC_RELAXED);
+	snprintf(name, sizeof(name), "uwq/%s:%d", pool->name, worker->id);
+	name[15] = '\0';	/* the kernel's comm limit */
+	pthread_setname_np(pthread_self(), name);
+	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
+	if (pool->nice && setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 &&
+	    !atomic_xchg(&nice_warned, 1))
+		uwq__log("high-priority workers run at nice 0: setting nice %d needs CAP_SYS_NICE or RLIMIT_NICE",
+			 pool->nice);
+}
+
+static void *worker_thread(void *arg)
+{
+	struct uwq__worker *worker = arg;
+	struct uwq__pool *pool = worker->pool;
+
+	worker_setup_thread(worker);
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		/* Idle here: the creator, or the previous round, entered idle. */
+		worker_wait(worker);
+		if (worker->flags & WORKER_DIE)
+			break;
+		worker_leave_idle(worker);
+recheck:
+		if (!uwq__need_more_worker(pool))
+			goto sleep;
+		if (!may_start_working(pool) && manage_workers(worker))
+			goto recheck;
+		uwq__worker_clr_flags(worker, WORKER_PREP);
+		uwq__worker_process(worker);
+		uwq__worker_set_flags(worker, WORKER_PREP);
+sleep:
+		worker_enter_idle(worker);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+/* Creates a worker that starts idle. Takes pool->lock itself. */
+static int create_worker(struct uwq__pool *pool)
+{
+	struct uwq__worker *worker = calloc(1, sizeof(*worker));
+	pthread_attr_t attr;
+	sigset_t all;
+	int err;
+
+	if (!worker)
+		return -ENOMEM;
+	wlist_init(&worker->scheduled);
+	list_init(&worker->idle_node);
+	worker->pool = pool;
+	worker->flags = WORKER_PREP;
+
+	pthread_mutex_lock(&pool->lock);
+	worker->id = pool->next_id++;
+	list_add_tail(&worker->all_node, &pool->workers);
+	pool->nr_workers++;
+	worker_enter_idle(worker);
+	pthread_mutex_unlock(&pool->lock);
+
+	/* Workers block every signal: handlers belong to the user's threads. */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
+	err = pthread_create(&worker->thread, &attr, worker_thread, worker);
+	pthread_attr_destroy(&attr);
+
+	pthread_mutex_lock(&pool->lock);
+	if (err) {
+		list_del(&worker->all_node);
+		pool->nr_workers--;
+		if (worker->flags & WORKER_IDLE)
+			worker_leave_idle(worker);
+		uwq__kick_pool(pool);	/* re-issue a kick it may have swallowed */
+		pthread_mutex_unlock(&pool->lock);
+		free(worker);
+		return -err;
+	}
+	pool->nr_created++;
+	pthread_mutex_unlock(&pool->lock);
+	return 0;
+}
+
+/* Creates the pool's first worker; called from the queue path. */
+void uwq__pool_start(struct uwq__pool *pool)
+{
+	int expect = 0, err;
+
+	if (!atomic_cas(&pool->started, &expect, 2))
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->manager_active = true;
+	pthread_mutex_unlock(&pool->lock);
+	err = create_worker(pool);
+	pthread_mutex_lock(&pool->lock);
+	pool->manager_active = false;
+	if (!err)
+		uwq__kick_pool(pool);
+	pthread_mutex_unlock(&pool->lock);
+	if (err)
+		uwq__log("pool %s: cannot start its first worker: %s; retrying at the next queueing",
+			 pool->name, strerror(-err));
+	/* Release: a later reader of started == 1 sees the worker lists. */
+	store_release(&pool->started, err ? 0 : 1);
+}
+
+struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus, int concurrency)
+{
+	struct uwq__pool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return NULL;
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->id = uwq__g.next_pool_id++;
+	pool->cpu = cpu;
+	pool->nice = highpri ? -20 : 0;
+	pool->concurrency = concurrency;
+	pool->cpus = *cpus;
+	if (cpu >= 0)
+		snprintf(pool->name, sizeof(pool->name), "%d%s", cpu, highpri ? "H" : "");
+	else
+		snprintf(pool->name, sizeof(pool->name), "u%d%s", pool->id, highpri ? "H" : "");
+	wlist_init(&pool->worklist);
+	list_init(&pool->idle_list);
+	list_init(&pool->workers);
+	list_init(&pool->waiters);
+	return pool;
+}
+
+/* Stops and joins every worker; the pool must have no work left. */
+void uwq__pool_destroy(struct uwq__pool *pool)
+{
+	struct uwq__list *pos, *tmp;
+
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	while (pool->manager_active || load_acquire(&pool->started) == 2) {
+		pthread_mutex_unlock(&pool->lock);
+		sched_yield();
+		pthread_mutex_lock(&pool->lock);
+	}
+	list_for_each(pos, &pool->workers) {
+		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);
+
+		worker->flags |= WORKER_DIE;
+		wake_worker(worker);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	list_for_each_safe(pos, tmp, &pool->workers) {
+		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);
+
+		pthread_join(worker->thread, NULL);
+		free(worker);
+	}
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}

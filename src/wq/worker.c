@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.c - running work items: the busy table, non-reentrancy and
+ * process_one_work (kernel/workqueue.c: process_one_work, assign_work,
+ * find_worker_executing_work).
+ *
+ * DESIGN
+ * Non-reentrancy (DESIGN.md §2) is stronger here than in the kernel: an
+ * item never runs on two workers at once even when requeued on another
+ * workqueue while it runs. What is running is recorded in one global busy
+ * table, hashed by item address, whose entries are the workers themselves:
+ * identity is (address, function), as in the kernel. The record cannot
+ * live in the item: its function may free it (G9), so after the function
+ * returns the worker touches only the table.
+ * Three cases when a worker takes item w off its worklist:
+ *  - nobody runs w: run it;
+ *  - a worker of the same pool runs w: hand w to that worker's scheduled
+ *    list; it runs w right after its current run (kernel assign_work);
+ *  - a worker of another pool runs w (w was requeued on another queue):
+ *    claim w in the table (later claimants queue behind us), mark the
+ *    worker blocked so the pool carries on, wait for that run, then run.
+ * Queueing on the same workqueue from another CPU is redirected to the
+ * pool already running the item (uwq__queue_work), so the third case only
+ * arises across workqueues.
+ * A global table costs two uncontended bucket-lock round trips per item;
+ * a per-pool table (the kernel's) could not see runs in other pools.
+ *
+ * CONCURRENCY
+ * Lock order: pool->lock -> bucket lock. A worker's current_* fields are
+ * written with both held and read under either.
+ *
+ * INVARIANTS
+ *  1. A worker is in the busy table iff current_work != NULL.
+ *  2. The newest claimant of (w, func) is first in its bucket chain.
+ *  3. After calling the work function the worker never dereferences w.
+ */
+#include <stdint.h>
+
+#include "internal/futex.h"
+#include "internal/wq.h"
+
+#define BUSY_BITS	8
+
+static struct busy_bucket {
+	pthread_mutex_t		lock;
+	struct uwq__worker	*head;	/* B */
+} __attribute__((aligned(64))) busy[1 << BUSY_BITS];
+
+static pthread_once_t busy_once = PTHREAD_ONCE_INIT;
+
+static void busy_init(void)
+{
+	for (int i = 0; i < (1 << BUSY_BITS); i++)
+		pthread_mutex_init(&busy[i].lock, NULL);
+}
+
+static struct busy_bucket *bucket_of(const struct uwq_work *w)
+{
+	uintptr_t h = (uintptr_t)w;
+
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return &busy[h >> (sizeof(uintptr_t) * 8 - BUSY_BITS)];
+}
+
+struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn func, struct uwq__pwq **pwq)
+{
+	struct busy_bucket *b = bucket_of(w);
+	struct uwq__worker *x;
+
+	pthread_once(&busy_once, busy_init);
+	pthread_mutex_lock(&b->lock);
+	for (x = b->head; x; x = x->busy_next)
+		if (x->current_work == w && x->current_func == func)
+			break;
+	if (pwq)
+		*pwq = x ? x->current_pwq : NULL;
+	pthread_mutex_unlock(&b->lock);
+	return x;
+}
+
+struct uwq__worker *uwq__busy_find(const struct uwq_work *w, uwq_work_fn func)
+{
+	return uwq__busy_find_pwq(w, func, NULL);
+}
+
+static void busy_insert(struct uwq__worker *worker, struct uwq_work *w, struct uwq__pwq *pwq)
+{
+	struct busy_bucket *b = bucket_of(w);
+
+	pthread_mutex_lock(&b->lock);
+	worker->current_work = w;
+	worker->current_func = w->func;
+	worker->current_pwq = pwq;
+	worker->busy_next = b->head;
+	b->head = worker;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void busy_remove(struct uwq__worker *worker)
+{
+	struct busy_bucket *b = bucket_of(worker->current_work);
+	struct uwq__worker **pp;
+
+	pthread_mutex_lock(&b->lock);
+	for (pp = &b->head; *pp != worker; pp = &(*pp)->busy_next)
+		;
+	*pp = worker->busy_next;
+	worker->busy_next = NULL;
+	worker->current_work = NULL;
+	worker->current_func = NULL;
+	worker->current_pwq = NULL;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/*
+ * Run w (L held; returns with L held). `claimed`: w is already off its list
+ * and in the busy table (collision path).
+ */
+static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
+{
+	struct uwq__pool *pool = worker->pool;
+	struct uwq__pwq *pwq = w->pwq;
+	uwq_work_fn func = w->func;
+	bool intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
+	unsigned long data;
+
+	if (!claimed) {
+		wlist_del(w);
+		busy_insert(worker, w, pwq);
+	}
+	worker->current_start = uwq__now_ns();
+	/*
+	 * Clear PENDING just before the call (A.2). Seq-cst RMW: a queuer
+	 * whose fetch_or saw PENDING set comes before this in w->data's
+	 * modification order, so this run sees every store it made before
+	 * queueing. Returns the colour and INACTIVE bits for retirement.
+	 */
+	data = atomic_fetch_and(&w->data, ~(WORK_PENDING | WORK_STATE_MASK));
+	pwq->stat_started++;
+	uwq__waiters_start(pool, worker, w);
+	if (intensive)
+		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
+	/* A not-running worker must chain the next item to someone else. */
+	if (uwq__need_more_worker(pool))
+		uwq__kick_pool(pool);
+	pthread_mutex_unlock(&pool->lock);
+
+	func(w);
+
+	pthread_mutex_lock(&pool->lock);
+	if (intensive)
+		uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE);
+	busy_remove(worker);
+	uwq__waiters_finish(pool, worker);
+	pwq->stat_completed++;
+	uwq__pwq_retire(pwq, data);
+}
+
+/*
+ * w is first on the worklist but runs on x, a worker of another pool.
+ * Claim it, wait for x's run to end (as a blocked worker), then run it.
+ */
+static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct uwq__worker *x)
+{
+	struct uwq__pool *pool = worker->pool, *xpool = x->pool;
+	struct uwq__waiter wt = { .work = w, .worker = x };
+	uwq_work_fn func = w->func;
+	bool wait = false;
+
+	wlist_del(w);
+	atomic_fetch_or(&w->data, WORK_COLLIDE);
+	atomic_fetch_and(&w->data, ~WORK_QUEUED);
+	busy_insert(worker, w, w->pwq);
+	pthread_mutex_unlock(&pool->lock);
+
+	pthread_mutex_lock(&xpool->lock);
+	if (x->current_work == w && x->current_func == func) {
+		list_add_tail(&wt.node, &xpool->waiters);
+		wait = true;
+	}
+	pthread_mutex_unlock(&xpool->lock);
+	if (wait) {
+		uwq__block_begin(worker);
+		while (!load_acquire(&wt.done))
+			futex_wait(&wt.done, 0);
+		uwq__block_end(worker);
+	}
+	pthread_mutex_lock(&pool->lock);
+	process_one_work(worker, w, true);
+}
+
+static void process_scheduled(struct uwq__worker *worker)
+{
+	while (!wlist_empty(&worker->scheduled))
+		process_one_work(worker, wlist_first(&worker->scheduled), false);
+}
+
+static bool keep_working(const struct uwq__pool *pool)
+{
+	return !wlist_empty(&pool->worklist) && pool->nr_running <= pool->concurrency;
+}
+
+void uwq__worker_process(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	do {
+		struct uwq_work *w = wlist_first(&pool->worklist);
+		struct uwq__worker *x = uwq__busy_find(w, w->func);
+
+		if (!x) {
+			process_one_work(worker, w, false);
+		} else if (x->pool == pool) {
+			wlist_del(w);
+			wlist_add_tail(w, &x->scheduled);
+		} else {
+			collide_run(worker, w, x);
+		}
+		process_scheduled(worker);
+	} while (keep_working(pool));
+}

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workqueue.c - workqueues, queueing, max_active and cancel
+ * (kernel/workqueue.c: __queue_work, try_to_grab_pending, pwq_dec_nr_in_flight).
+ *
+ * DESIGN
+ * A workqueue owns no threads: it has one pwq per pool it uses (one per
+ * allowed CPU for bound queues, one on the shared unbound pool for unbound
+ * and ordered queues). The pwq enforces max_active (items beyond it wait on
+ * the pwq's inactive list, FIFO, and never overtake: new items go behind
+ * inactive ones) and counts in-flight items per flush colour.
+ *
+ * Queueing: one atomic fetch_or takes PENDING (false if it was set, or if a
+ * cancel_sync has the item disabled); then the pool lock, list insertion
+ * and a kick that is a no-op while a worker runs (pool.c). No allocation,
+ * no system call unless an idle worker must be woken from its futex.
+ * Bound queues pick the submitting CPU's pool (sched_getcpu() via rseq).
+ * If the item last went to another pool and is running there for this
+ * same queue, it is queued there instead (kernel __queue_work), so
+ * non-reentrancy costs nothing more on the common path.
+ *
+ * Grabbing PENDING (cancel, mod_delayed_work) is the kernel's
+ * try_to_grab_pending: steal the timer, or take PENDING of an idle item, or
+ * unlink the item from the list it is queued on under that pool's lock. The
+ * transient states (being queued, timer just fired, claimed by a colliding
+ * worker) are retried with back-off: spin, then sched_yield(), then 50 µs
+ * sleeps, since a preempted owner cannot be waited out by spinning (E7).
+ *
+ * CONCURRENCY
+ * w->pwq and w->last_pool are written under the lock of the pool the item
+ * is queued on and read racily only to pick which pool to lock; every
+ * decision is re-validated under that lock.
+ *
+ * INVARIANTS
+ *  1. WORK_QUEUED set <=> w is on a list of w->pwq->pool (worklist, a
+ *     worker's scheduled list, or pwq->inactive with WORK_INACTIVE).
+ *  2. pwq->nr_in_flight[c] counts items of colour c queued or running.
+ *  3. pwq->nr_active <= pwq->max_active, except after lowering max_active.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal/futex.h"
+#include "internal/log.h"
+#include "internal/wq.h"
+
+static struct uwq_workqueue system_wqs[UWQ_NR_SYSTEM_WQS];
+
+struct uwq_workqueue *const uwq_system_wq = &system_wqs[0];
+struct uwq_workqueue *const uwq_system_highpri_wq = &system_wqs[1];
+struct uwq_workqueue *const uwq_system_long_wq = &system_wqs[2];
+struct uwq_workqueue *const uwq_system_unbound_wq = &system_wqs[3];
+struct uwq_workqueue *const uwq_system_freezable_wq = &system_wqs[4];
+
+struct uwq_workqueue *uwq__system_wq_at(int i)
+{
+	return &system_wqs[i];
+}
+
+void uwq_work_init(struct uwq_work *w, uwq_work_fn fn)
+{
+	if (!w)
+		return;
+	memset(w, 0, sizeof(*w));
+	w->func = fn;
+}
+
+void uwq_delayed_work_init(struct uwq_delayed_work *dw, uwq_work_fn fn)
+{
+	if (!dw)
+		return;
+	memset(dw, 0, sizeof(*dw));
+	dw->work.func = fn;
+	dw->work.data = WORK_DELAYED;
+	dw->cpu = -1;
+}
+
+struct uwq_delayed_work *uwq_to_delayed_work(struct uwq_work *w)
+{
+	return container_of(w, struct uwq_delayed_work, work);
+}
+
+static void pwq_activate_first(struct uwq__pwq *pwq)
+{
+	struct uwq_work *w = wlist_first(&pwq->inactive);
+
+	wlist_del(w);
+	pwq->nr_inactive--;
+	pwq->nr_active++;
+	atomic_fetch_and(&w->data, ~WORK_INACTIVE);
+	wlist_add_tail(w, &pwq->pool->worklist);
+}
+
+static void pwq_activate(struct uwq__pwq *pwq)
+{
+	while (pwq->nr_inactive && pwq->nr_active < pwq->max_active)
+		pwq_activate_first(pwq);
+}
+
+void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data)
+{
+	int color = (data & WORK_COLOR) ? 1 : 0;
+
+	if (!(data & WORK_INACTIVE)) {
+		pwq->nr_active--;
+		pwq_activate(pwq);
+	}
+	pwq->nr_in_flight[color]--;
+	if (pwq->flush_color == color && pwq->nr_in_flight[color] == 0) {
+		struct uwq_workqueue *wq = pwq->wq;
+
+		pwq->flush_color = -1;
+		/* Seq-cst: the flusher in uwq_flush_workqueue() sleeps on this
+		 * word; it reads it again before every futex wait. */
+		if (atomic_sub_fetch(&wq->nr_pwqs_to_flush, 1) == 0)
+			futex_wake(&wq->nr_pwqs_to_flush, INT_MAX);
+	}
+}
+
+static struct uwq__pwq *pick_pwq(int cpu, struct uwq_workqueue *wq)
+{
+	if (wq->flags & UWQ_UNBOUND)
+		return wq->pwqs[0];
+	return wq->pwqs[uwq__cpu_index(cpu)];
+}
+
+static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	char fn[UWQ_FN_NAME_LEN];
+
+	if (!atomic_xchg(&wq->drain_reported, 1))
+		uwq__log("cannot queue %s on workqueue %s: it is draining; only its own items may queue",
+			 uwq__fn_name((const void *)w->func, fn, sizeof(fn)), wq->name);
+}
+
+bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	struct uwq__pwq *pwq;
+	struct uwq__pool *pool, *last;
+	unsigned long bits;
+
+	/* Relaxed: a queueing that races with the start of a drain is simply
+	 * drained; drain loops until the queue stays empty. */
+	if (__builtin_expect(READ_ONCE(wq->draining) != 0, 0) && current_wq() != wq) {
+		report_draining(wq, w);
+		atomic_fetch_and(&w->data, ~WORK_PENDING);
+		return false;
+	}
+	pwq = pick_pwq(cpu, wq);
+	last = READ_ONCE(w->last_pool);
+	if (last && last != pwq->pool) {
+		struct uwq__pwq *running;
+
+		/* Running on this queue elsewhere: queue there (kernel G2). */
+		if (uwq__busy_find_pwq(w, w->func, &running) && running->wq == wq)
+			pwq = running;
+	}
+	pool = pwq->pool;
+
+	pthread_mutex_lock(&pool->lock);
+	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
+	pwq->nr_in_flight[pwq->work_color]++;
+	pwq->stat_queued++;
+	/* Release: grab and flush read w->pwq after seeing WORK_QUEUED, then
+	 * re-check both under this lock. */
+	store_release(&w->pwq, (void *)pwq);
+	WRITE_ONCE(w->last_pool, (void *)pool);
+	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
+		pwq->nr_active++;
+		wlist_add_tail(w, &pool->worklist);
+	} else {
+		pwq->nr_inactive++;
+		bits |= WORK_INACTIVE;
+		wlist_add_tail(w, &pwq->inactive);
+	}
+	atomic_fetch_or(&w->data, bits);
+	uwq__kick_pool(pool);
+	pthread_mutex_unlock(&pool->lock);
+
+	if (__builtin_expect(load_acquire(&pool->started) != 1, 0))
+		uwq__pool_start(pool);
+	return true;
+}
+
+/* Take PENDING for a queuer. False if it was set or @w is disabled. */
+static bool take_pending(struct uwq_work *w)
+{
+	unsigned long old = atomic_fetch_or(&w->data, WORK_PENDING);
+
+	if (old & WORK_PENDING)
+		return false;
+	if (old >> WORK_DISABLE_SHIFT) {
+		atomic_fetch_and(&w->data, ~WORK_PENDING);
+		return false;
+	}
+	return true;
+}
+
+bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	if (!wq || !w)
+		return false;
+	uwq__ensure_init();
+	if (!take_pending(w))
+		return false;
+	return uwq__queue_work(cpu, wq, w);
+}
+
+bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	return uwq_queue_work_on(-1, wq, w);
+}
+
+bool uwq_schedule_work(struct uwq_work *w)
+{
+	return uwq_queue_work_on(-1, uwq_system_wq, w);
+}
+
+bool uwq_queue_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, uint64_t delay_ns)
+{
+	if (!wq || !dw)
+		return false;
+	uwq__ensure_init();
+	if (!take_pending(&dw->work))
+		return false;
+	return uwq__timer_arm(wq, dw, -1, delay_ns);
+}
+
+bool uwq_mod_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, uint64_t delay_ns)
+{
+	int ret;
+
+	if (!wq || !dw)
+		return false;
+	uwq__ensure_init();
+	ret = uwq__grab_pending(&dw->work);
+	if (atomic_load_sc(&dw->work.data) >> WORK_DISABLE_SHIFT) {
+		atomic_fetch_and(&dw->work.data, ~WORK_PENDING);
+		return ret;
+	}
+	uwq__timer_arm(wq, dw, -1, delay_ns);
+	return ret;
+}
+
+/* Unlink a queued item and retire it as if it had run (L held). */
+static void steal_queued(struct uwq__pwq *pwq, struct uwq_work *w)
+{
+	unsigned long old;
+
+	wlist_del(w);
+	old = atomic_fetch_and(&w->data, ~WORK_STATE_MASK);
+	if (old & WORK_INACTIVE)
+		pwq->nr_inactive--;
+	uwq__waiters_cancel(pwq->pool, w);
+	uwq__pwq_retire(pwq, old);
+	uwq__kick_pool(pwq->pool);
+}
+
+int uwq__try_grab_pending(struct uwq_work *w)
+{
+	unsigned long data = atomic_load_sc(&w->data);
+	struct uwq__pwq *pwq;
+
+	if ((data & (WORK_DELAYED | WORK_TIMER)) == (WORK_DELAYED | WORK_TIMER) &&
+	    uwq__timer_steal(uwq_to_delayed_work(w)))
+		return 1;
+	data = atomic_fetch_or(&w->data, WORK_PENDING);
+	if (!(data & WORK_PENDING))
+		return 0;
+	if (!(data & WORK_QUEUED))
+		return -EAGAIN;
+	pwq = load_acquire(&w->pwq);
+	if (!pwq)
+		return -EAGAIN;
+	pthread_mutex_lock(&pwq->pool->lock);
+	if ((atomic_load_sc(&w->data) & WORK_QUEUED) && w->pwq == pwq) {
+		steal_queued(pwq, w);
+		pthread_mutex_unlock(&pwq->pool->lock);
+		return 1;
+	}
+	pthread_mutex_unlock(&pwq->pool->lock);
+	return -EAGAIN;
+}
+
+int uwq__grab_pending(struct uwq_work *w)
+{
+	for (unsigned i = 0;; i++) {
+		int ret = uwq__try_grab_pending(w);
+
+		if (ret >= 0)
+			return ret;
+		if (i < 32) {
+			cpu_relax();
+		} else if (i < 128) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+bool uwq_cancel_work(struct uwq_work *w)
+{
+	int ret;
+
+	if (!w)
+		return false;
+	ret = uwq__grab_pending(w);
+	atomic_fetch_and(&w->data, ~WORK_PENDING);
+	return ret;
+}
+
+bool uwq_cancel_delayed_work(struct uwq_delayed_work *dw)
+{
+	return dw ? uwq_cancel_work(&dw->work) : false;
+}
+
+bool uwq_work_pending(const struct uwq_work *w)
+{
+	/* Advisory: relaxed is enough for a snapshot. */
+	return w && (__atomic_load_n(&w->data, __ATOMIC_RELAXED) & WORK_PENDING);
+}
+
+unsigned uwq_work_busy(const struct uwq_work *w)
+{
+	unsigned ret = 0;
+
+	if (!w)
+		return 0;
+	if (uwq_work_pending(w))
+		ret |= UWQ_WORK_BUSY_PENDING;
+	if (uwq__busy_find(w, READ_ONCE(((struct uwq_work *)w)->func)))
+		ret |= UWQ_WORK_BUSY_RUNNING;
+	return ret;
+}
+
+struct uwq_work *uwq_current_work(void)
+{
+	struct uwq__worker *worker = uwq__current_worker;
+
+	return worker ? worker->current_work : NULL;
+}
+
+struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool, int max_active)
+{
+	/* 64-byte aligned: pwqs of different queues never share a line. */
+	struct uwq__pwq *pwq = aligned_alloc(64, (sizeof(*pwq) + 63) & ~(size_t)63);
+
+	if (!pwq)
+		return NULL;
+	memset(pwq, 0, sizeof(*pwq));
+	pwq->pool = pool;
+	pwq->wq = wq;
+	pwq->max_active = max_active;
+	pwq->flush_color = -1;
+	wlist_init(&pwq->inactive);
+	return pwq;
+}
+
+int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int max_active)
+{
+	int n = uwq__g.nr_cpus, hi = (flags & UWQ_HIGHPRI) ? 1 : 0;
+
+	snprintf(wq->name, sizeof(wq->name), "%s", name);
+	wq->flags = flags;
+	wq->saved_max_active = max_active;
+	wq->nr_pwqs = (flags & UWQ_UNBOUND) ? 1 : n;
+	wq->pwqs = calloc((size_t)wq->nr_pwqs, sizeof(*wq->pwqs));
+	if (!wq->pwqs)
+		return -ENOMEM;
+	for (int i = 0; i < wq->nr_pwqs; i++) {
+		struct uwq__pool *pool = (flags & UWQ_UNBOUND) ? uwq__g.unbound[hi] : uwq__g.bound[hi * n + i];
+
+		wq->pwqs[i] = uwq__pwq_alloc(wq, pool, max_active);
+		if (!wq->pwqs[i]) {
+			uwq__wq_release(wq);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_init(&wq->flush_lock, NULL);
+	pthread_cond_init(&wq->flush_cond, NULL);
+	wq->flushing = false;
+	wq->nr_pwqs_to_flush = 0;
+	wq->draining = 0;
+	wq->drain_reported = 0;
+	list_init(&wq->node);
+	return 0;
+}
+
+void uwq__wq_release(struct uwq_workqueue *wq)
+{
+	if (wq->pwqs) {
+		for (int i = 0; i < wq->nr_pwqs; i++)
+			free(wq->pwqs[i]);
+		free(wq->pwqs);
+		pthread_mutex_destroy(&wq->flush_lock);
+		pthread_cond_destroy(&wq->flush_cond);
+	}
+	wq->pwqs = NULL;
+	wq->nr_pwqs = 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned flags;
+	int max_active;
+} system_wq_defs[UWQ_NR_SYSTEM_WQS] = {
+	{ "events", 0, UWQ_DFL_ACTIVE },
+	{ "events_highpri", UWQ_HIGHPRI, UWQ_DFL_ACTIVE },
+	{ "events_long", 0, UWQ_DFL_ACTIVE },
+	{ "events_unbound", UWQ_UNBOUND, UWQ_MAX_ACTIVE },
+	{ "events_freezable", UWQ_FREEZABLE, UWQ_DFL_ACTIVE },
+};
+
+/* Called from uwq__init_slow() with uwq__g.lock held. */
+void uwq__system_wqs_init(void)
+{
+	for (int i = 0; i < UWQ_NR_SYSTEM_WQS; i++) {
+		struct uwq_workqueue *wq = &system_wqs[i];
+
+		if (uwq__wq_init(wq, system_wq_defs[i].name, system_wq_defs[i].flags,
+				 system_wq_defs[i].max_active)) {
+			uwq__log("cannot start: out of memory; aborting");
+			abort();
+		}
+		wq->is_system = true;
+		list_add_tail(&wq->node, &uwq__g.wqs);
+	}
+}
+
+/* Called from uwq_shutdown() with uwq__g.lock held. */
+void uwq__system_wqs_release(void)
+{
+	for (int i = 0; i < UWQ_NR_SYSTEM_WQS; i++) {
+		list_del(&system_wqs[i].node);
+		uwq__wq_release(&system_wqs[i]);
+	}
+}
+
+static struct uwq_workqueue *alloc_wq(const char *name, unsigned flags, int max_active)
+{
+	struct uwq_workqueue *wq;
+	int err;
+
+	if (!name || (flags & ~UWQ_FLAGS_PUBLIC & ~__UWQ_ORDERED) || max_active < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (max_active == 0)
+		max_active = UWQ_DFL_ACTIVE;
+	if (max_active > UWQ_MAX_ACTIVE) {
+		uwq__log("workqueue %s: max_active %d clamped to %d", name, max_active, UWQ_MAX_ACTIVE);
+		max_active = UWQ_MAX_ACTIVE;
+	}
+	uwq__ensure_init();
+	wq = calloc(1, sizeof(*wq));
+	if (!wq) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = uwq__wq_init(wq, name, flags, max_active);
+	if (err) {
+		free(wq);
+		errno = -err;
+		return NULL;
+	}
+	pthread_mutex_lock(&uwq__g.lock);
+	list_add_tail(&wq->node, &uwq__g.wqs);
+	pthread_mutex_unlock(&uwq__g.lock);
+	return wq;
+}
+
+struct uwq_workqueue *uwq_alloc_workqueue(const char *name, unsigned flags, int max_active)
+{
+	if (flags & __UWQ_ORDERED) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_wq(name, flags, max_active);
+}
+
+struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsigned flags)
+{
+	if (flags & ~UWQ_FLAGS_PUBLIC) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_wq(name, flags | UWQ_UNBOUND | __UWQ_ORDERED, 1);
+}
+
+int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
+{
+	if (!wq || max_active < 0 || (wq->flags & __UWQ_ORDERED))
+		return -EINVAL;
+	if (max_active == 0)
+		max_active = UWQ_DFL_ACTIVE;
+	if (max_active > UWQ_MAX_ACTIVE)
+		max_active = UWQ_MAX_ACTIVE;
+	pthread_mutex_lock(&wq->flush_lock);
+	wq->saved_max_active = max_active;
+	for (int i = 0; i < wq->nr_pwqs; i++) {
+		struct uwq__pwq *pwq = wq->pwqs[i];
+
+		pthread_mutex_lock(&pwq->pool->lock);
+		pwq->max_active = max_active;
+		pwq_activate(pwq);
+		uwq__kick_pool(pwq->pool);
+		pthread_mutex_unlock(&pwq->pool->lock);
+	}
+	pthread_mutex_unlock(&wq->flush_lock);
+	return 0;
+}
+
+static bool wq_busy(struct uwq_workqueue *wq)
+{
+	bool busy = false;
+
+	for (int i = 0; i < wq->nr_pwqs; i++) {
+		struct uwq__pwq *pwq = wq->pwqs[i];
+
+		pthread_mutex_lock(&pwq->pool->lock);
+		busy |= pwq->nr_in_flight[0] || pwq->nr_in_flight[1] || pwq->nr_active || pwq->nr_inactive;
+		pthread_mutex_unlock(&pwq->pool->lock);
+	}
+	return busy;
+}
+
+void uwq_destroy_workqueue(struct uwq_workqueue *wq)
+{
+	if (!wq)
+		return;
+	if (wq->is_system) {
+		uwq__log("uwq_destroy_workqueue(%s): system workqueues cannot be destroyed", wq->name);
+		return;
+	}
+	if (uwq_drain_workqueue(wq) != 0)
+		return;
+	if (wq_busy(wq)) {
+		/* The kernel leaks a busy queue rather than free live memory. */
+		uwq__log("uwq_destroy_workqueue(%s): still busy after draining; leaking it", wq->name);
+		return;
+	}
+	pthread_mutex_lock(&uwq__g.lock);
+	list_del(&wq->node);
+	pthread_mutex_unlock(&uwq__g.lock);
+	uwq__wq_release(wq);
+	free(wq);
+}
+
+bool uwq__wq_idle(struct uwq_workqueue *wq)
+{
+	return !wq_busy(wq);
+}
