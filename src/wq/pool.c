@@ -208,7 +208,11 @@ static void worker_setup_thread(struct uwq__worker *worker)
 
 	uwq__current_worker = worker;
 	__atomic_store_n(&worker->tid, gettid(), __ATOMIC_RELAXED);
-	snprintf(name, sizeof(name), "uwq/%s:%d", pool->name, worker->id);
+	/* The kernel's kworker/<cpu>:<id>H and kworker/u<pool>:<id> shapes. */
+	if (pool->cpu >= 0)
+		snprintf(name, sizeof(name), "uwq/%d:%d%s", pool->cpu, worker->id, pool->nice ? "H" : "");
+	else
+		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
 	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
@@ -329,7 +333,7 @@ struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus,
 	if (cpu >= 0)
 		snprintf(pool->name, sizeof(pool->name), "%d%s", cpu, highpri ? "H" : "");
 	else
-		snprintf(pool->name, sizeof(pool->name), "u%d%s", pool->id, highpri ? "H" : "");
+		snprintf(pool->name, sizeof(pool->name), "u%d", pool->id);
 	wlist_init(&pool->worklist);
 	list_init(&pool->idle_list);
 	list_init(&pool->workers);
