@@ -350,6 +350,85 @@ static inline int count_tasks_named(const char *prefix)
 	return n;
 }
 
+/* ---- watchdog ------------------------------------------------------------ */
+
+/*
+ * Every test program gets a watchdog thread (started before main): if the
+ * program still runs after UTIL_TEST_BUDGET_NS - say because the main thread
+ * is stuck inside a uwq call that never returns, where no WAIT_UNTIL can
+ * help - it prints the last PHASE() and every thread's name, state and
+ * kernel wait channel, and fails the test. The budget is below the ctest
+ * timeout (60 s) so the hang is reported by the test itself.
+ */
+#ifndef UTIL_TEST_BUDGET_NS
+#define UTIL_TEST_BUDGET_NS	(50ull * NSEC_PER_SEC)
+#endif
+
+static const char *_Atomic util_phase = "start";
+
+/** PHASE(name) - say what the test does now (shown if it hangs). */
+#define PHASE(name)	atomic_store(&util_phase, (const char *)(name))
+
+static inline void util_dump_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char comm[64] = "?", wchan[64] = "?", path[96];
+		pid_t tid;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		tid = (pid_t)atoi(de->d_name);
+		task_comm(tid, comm, sizeof(comm));
+		snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, wchan, sizeof(wchan) - 1);
+			wchan[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		dprintf(util_err_fd(), "  thread %d \"%s\" state %c wchan %s\n", (int)tid, comm,
+			task_state(tid), wchan);
+	}
+	closedir(d);
+}
+
+static inline void *util_watchdog(void *arg)
+{
+	uint64_t deadline = now_ns() + UTIL_TEST_BUDGET_NS;
+
+	(void)arg;
+	while (now_ns() < deadline) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);	/* a timeout, not synchronisation */
+	}
+	dprintf(util_err_fd(), "threads at the deadline:\n");
+	util_dump_threads();
+	util_fail(__FILE__, __LINE__, "still running after %llu s (hung?) in phase \"%s\"",
+		  (unsigned long long)(UTIL_TEST_BUDGET_NS / NSEC_PER_SEC),
+		  atomic_load(&util_phase));
+}
+
+__attribute__((constructor))
+static void util_watchdog_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, util_watchdog, NULL) == 0)
+		pthread_setname_np(t, "test-watchdog");
+	pthread_attr_destroy(&attr);
+}
+
 /* ---- stderr capture --------------------------------------------------- */
 
 /*

@@ -324,6 +324,65 @@ UWQ_API void uwq_blocking_end(void);
  */
 UWQ_API int uwq_shutdown(void);
 
+/**
+ * struct uwq_config - process-wide tunables, fixed at first use.
+ *
+ * Fill it with uwq_config_defaults(), change what you need, then call
+ * uwq_configure() before any other uwq call. Each field's environment
+ * variable (read once, by uwq_config_defaults() and at first use when
+ * uwq_configure() was never called) overrides its built-in default.
+ */
+struct uwq_config {
+	/* UWQ_IDLE_SPIN_NS (ns), default 20000: an idle worker spins this
+	 * long before sleeping, so a burst's next item needs no wake-up. */
+	uint64_t	idle_spin_ns;
+	/* UWQ_MAX_WORKERS: workers per pool at most (>= 2); 0, the default,
+	 * means 64 + 8 per CPU of the pool. At the cap items wait for a
+	 * running worker, the watchdog says so, and UWQ_MEM_RECLAIM queues
+	 * still progress through their rescuer. */
+	int		max_workers;
+	/* UWQ_IDLE_RESERVE, default 2: idle workers a pool always keeps
+	 * (plus one per 4 busy workers, as the kernel). */
+	int		idle_reserve;
+	/* UWQ_IDLE_TIMEOUT_MS, default 60000: idle time after which a
+	 * surplus worker exits. */
+	uint64_t	idle_timeout_ns;
+	/* UWQ_MONITOR_TICK_US, default 1000: period of the monitor that
+	 * detects workers blocked without a hint, while a pool has queued
+	 * work that no worker is taking. 0 disables the detection. */
+	uint64_t	monitor_tick_ns;
+	/* UWQ_CPU_INTENSIVE_THRESH_US, default 10000: an item running on CPU
+	 * this long without blocking leaves concurrency management. 0
+	 * disables. */
+	uint64_t	cpu_intensive_ns;
+	/* UWQ_WATCHDOG_THRESH_MS, default 30000: a pool with queued work and
+	 * no progress this long is reported. 0 disables. */
+	uint64_t	watchdog_ns;
+	/* UWQ_MAYDAY_INITIAL_MS (10) and UWQ_MAYDAY_INTERVAL_MS (100): when
+	 * worker creation fails, rescuers are summoned after the first and
+	 * every interval after. UWQ_CREATE_COOLDOWN_MS (1000): time between
+	 * creation retries. */
+	uint64_t	mayday_initial_ns;
+	uint64_t	mayday_interval_ns;
+	uint64_t	create_cooldown_ns;
+	uint64_t	reserved[8];	/* zero */
+};
+
+/**
+ * uwq_config_defaults() - fill @c with the defaults, environment applied.
+ * Context: any. Return: nothing; NULL is a no-op.
+ */
+UWQ_API void uwq_config_defaults(struct uwq_config *c);
+
+/**
+ * uwq_configure() - set the tunables; call before any other uwq call.
+ * Context: thread context, before first use.
+ * Return: 0; -EINVAL for NULL, max_workers < 2, idle_reserve < 0 or
+ * non-zero reserved fields; -EBUSY once uwq has started (after
+ * uwq_shutdown() it may be called again).
+ */
+UWQ_API int uwq_configure(const struct uwq_config *c);
+
 /*
  * The system workqueues: no setup needed; their pools start on first use.
  *  uwq_system_wq           "events"            bound, short items

@@ -59,7 +59,9 @@
 #define WORKER_CPU_INTENSIVE	(1u << 2)
 #define WORKER_BLOCKED		(1u << 3)	/* hinted or uwq-internal wait */
 #define WORKER_DIE		(1u << 4)
-#define WORKER_NOT_RUNNING	(WORKER_PREP | WORKER_CPU_INTENSIVE | WORKER_BLOCKED)
+#define WORKER_AUTO_BLOCKED	(1u << 5)	/* the monitor saw it blocked */
+#define WORKER_RESCUER		(1u << 6)	/* a rescuer; never counted */
+#define WORKER_NOT_RUNNING	(WORKER_PREP | WORKER_CPU_INTENSIVE | WORKER_BLOCKED | WORKER_AUTO_BLOCKED | WORKER_RESCUER)
 
 /* worker->wake values (A: see worker_wait() in pool.c) */
 #define WAKE_NONE	0
@@ -86,6 +88,15 @@ struct uwq__worker {
 	struct uwq__pwq		*current_pwq;
 	uint64_t		current_start;	/* L: CLOCK_MONOTONIC ns */
 	struct uwq__worker	*busy_next;	/* B */
+	unsigned		seq;		/* L: bumped at item start and block end */
+	uint64_t		last_active;	/* L: when it last went idle */
+	clockid_t		cpuclock;	/* I: this thread's CPU clock */
+	/* M: the monitor's own (monitor.c) */
+	unsigned		m_seq;
+	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
+	uint64_t		m_last_cpu;
+	uint64_t		m_last_tick;
+	int			m_stat_fd;	/* /proc/self/task/<tid>/stat, -1 until needed */
 };
 
 /* Someone waiting for a run of a work item to finish (flush, cancel_sync). */
@@ -115,7 +126,16 @@ struct uwq__pool {
 	int			started;	/* A: first worker created (0/1/2=starting) */
 	bool			manager_active;	/* L */
 	bool			create_warned;	/* L */
+	bool			reap_poked;	/* L: monitor told about surplus idle workers */
+	int			max_workers;	/* I: cap */
 	uint64_t		nr_created;	/* L */
+	uint64_t		nr_reaped;	/* L */
+	uint64_t		last_progress;	/* L: watchdog stamp (item start, first queueing) */
+	uint64_t		create_fail_at;	/* L: last failed creation, 0 if none since success */
+	uint64_t		mayday_at;	/* L: next mayday due, 0 if none */
+	struct uwq__list	dead;		/* L: reaped workers to join */
+	uint64_t		m_wd_reported;	/* M: last watchdog report */
+	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 };
 
 struct uwq__pwq {
@@ -131,7 +151,15 @@ struct uwq__pwq {
 	uint64_t		stat_queued;	/* L */
 	uint64_t		stat_started;	/* L */
 	uint64_t		stat_completed;	/* L */
+	uint64_t		stat_cm_wakeups;	/* L: kicks caused by a block */
+	uint64_t		stat_cpu_intensive;	/* L */
+	uint64_t		stat_mayday;	/* L */
+	uint64_t		stat_rescued;	/* L */
+	struct uwq__list	mayday_node;	/* mayday lock: on wq->rescuer's list */
+	bool			on_mayday;	/* mayday lock */
 };
+
+struct uwq__rescuer;
 
 struct uwq_workqueue {
 	char			name[32];	/* I */
@@ -147,6 +175,7 @@ struct uwq_workqueue {
 	int			nr_pwqs_to_flush;	/* A: futex word of the flusher */
 	int			draining;	/* A: >0 while drained; read relaxed on queue */
 	int			drain_reported;	/* A: one report per drain */
+	struct uwq__rescuer	*rescuer;	/* I: UWQ_MEM_RECLAIM only */
 };
 
 /* Global state (init.c). */
@@ -161,8 +190,8 @@ struct uwq__state {
 	struct uwq__pool	*unbound[2];	/* I: normal, highpri */
 	struct uwq__list	wqs;		/* lock */
 	int			next_pool_id;	/* lock */
-	uint64_t		idle_spin_ns;	/* I */
-	int			max_workers;	/* I: per pool cap */
+	struct uwq_config	cfg;		/* I: tunables (lock before ready) */
+	bool			cfg_set;	/* lock: uwq_configure() was called */
 };
 
 extern struct uwq__state uwq__g;
@@ -198,6 +227,8 @@ struct uwq__worker *uwq__busy_find(const struct uwq_work *w, uwq_work_fn func);
 /* Also returns, read under the bucket lock, the queue x is running w for. */
 struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn func, struct uwq__pwq **pwq);
 void uwq__worker_process(struct uwq__worker *worker);	/* L held */
+void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed);	/* L held */
+void uwq__process_scheduled(struct uwq__worker *worker);	/* L held */
 
 /* workqueue.c */
 bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* PENDING owned */
@@ -220,6 +251,27 @@ void uwq__waiters_cancel(struct uwq__pool *pool, const struct uwq_work *w);
 void uwq__wait_waiter(struct uwq__waiter *wt);
 bool uwq__flush_running(const struct uwq_work *w, uwq_work_fn func);
 void uwq__report_self_wait(const char *what, const struct uwq_work *w);
+
+/* monitor.c */
+void uwq__monitor_arm(void);	/* a pool has work no worker is taking */
+void uwq__monitor_poke(void);	/* something for the monitor to look at now */
+void uwq__monitor_shutdown(void);
+void uwq__monitor_start(void);
+bool uwq__too_many_workers(const struct uwq__pool *pool);	/* L held */
+bool uwq__need_to_create_worker(const struct uwq__pool *pool);	/* L held */
+int uwq__create_worker(struct uwq__pool *pool);
+void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next);
+void uwq__pool_join_dead(struct uwq__pool *pool);
+uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
+
+/* rescuer.c */
+int uwq__rescuer_create(struct uwq_workqueue *wq);
+void uwq__rescuer_destroy(struct uwq_workqueue *wq);
+void uwq__send_mayday(struct uwq__pool *pool);	/* L held */
+
+/* watchdog.c */
+void uwq__watchdog_check(struct uwq__pool *pool, uint64_t now);	/* L held */
+void uwq__hog_report(uwq_work_fn func);
 
 /* blocking.c */
 void uwq__block_begin(struct uwq__worker *worker);

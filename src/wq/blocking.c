@@ -23,7 +23,10 @@ void uwq__block_begin(struct uwq__worker *worker)
 
 	pthread_mutex_lock(&pool->lock);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
-	uwq__kick_pool(pool);
+	if (uwq__kick_pool(pool) && worker->current_pwq)
+		worker->current_pwq->stat_cm_wakeups++;
+	else if (uwq__need_to_create_worker(pool))
+		uwq__monitor_arm();	/* nobody to wake: retry/mayday */
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -33,6 +36,7 @@ void uwq__block_end(struct uwq__worker *worker)
 
 	pthread_mutex_lock(&pool->lock);
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
+	worker->seq++;	/* CPU-intensive time counts from the wake (kernel) */
 	pthread_mutex_unlock(&pool->lock);
 }
 

@@ -116,17 +116,18 @@ bool uwq__flush_running(const struct uwq_work *w, uwq_work_fn func)
 	bool waited = false;
 
 	for (;;) {
-		struct uwq__worker *x = uwq__busy_find(w, func);
+		struct uwq__pwq *xpwq;
+		struct uwq__worker *x = uwq__busy_find_pwq(w, func, &xpwq);
 		struct uwq__waiter wt = { .work = w, .worker = x };
 
 		if (!x)
 			return waited;
-		pthread_mutex_lock(&x->pool->lock);
+		pthread_mutex_lock(&xpwq->pool->lock);
 		if (x->current_work == w && x->current_func == func) {
-			wait_registered(x->pool, &wt);
+			wait_registered(xpwq->pool, &wt);
 			waited = true;
 		} else {
-			pthread_mutex_unlock(&x->pool->lock);
+			pthread_mutex_unlock(&xpwq->pool->lock);
 		}
 	}
 }
@@ -163,16 +164,16 @@ bool uwq_flush_work(struct uwq_work *w)
 			wait_registered(pwq->pool, &wt);
 			return true;
 		}
-		x = uwq__busy_find(w, w->func);
+		x = uwq__busy_find_pwq(w, w->func, &pwq);
 		if (!x)
 			return false;
-		pthread_mutex_lock(&x->pool->lock);
+		pthread_mutex_lock(&pwq->pool->lock);
 		if (x->current_work == w && x->current_func == w->func) {
 			wt.worker = x;
-			wait_registered(x->pool, &wt);
+			wait_registered(pwq->pool, &wt);
 			return true;
 		}
-		pthread_mutex_unlock(&x->pool->lock);
+		pthread_mutex_unlock(&pwq->pool->lock);
 	}
 }
 

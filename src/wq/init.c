@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal/log.h"
@@ -36,20 +37,65 @@ uint64_t uwq__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t env_u64(const char *name, uint64_t dfl)
+static uint64_t env_u64(const char *name, uint64_t dfl, uint64_t unit)
 {
 	const char *s = getenv(name);
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s)
-		return dfl;
-	v = strtoull(s, &end, 10);
-	if (*end) {
-		uwq__log("ignoring %s=%s: not a number", name, s);
-		return dfl;
+	v = dfl;
+	if (s && *s) {
+		v = strtoull(s, &end, 10);
+		if (*end) {
+			uwq__log("ignoring %s=%s: not a number", name, s);
+			v = dfl;
+		}
 	}
-	return v;
+	return v * unit;
+}
+
+void uwq_config_defaults(struct uwq_config *c)
+{
+	if (!c)
+		return;
+	memset(c, 0, sizeof(*c));
+	c->idle_spin_ns = env_u64("UWQ_IDLE_SPIN_NS", 20000, 1);
+	c->max_workers = (int)env_u64("UWQ_MAX_WORKERS", 0, 1);	/* 0: per pool, see pool.c */
+	c->idle_reserve = (int)env_u64("UWQ_IDLE_RESERVE", 2, 1);
+	c->idle_timeout_ns = env_u64("UWQ_IDLE_TIMEOUT_MS", 60000, 1000000);
+	c->monitor_tick_ns = env_u64("UWQ_MONITOR_TICK_US", 1000, 1000);
+	c->cpu_intensive_ns = env_u64("UWQ_CPU_INTENSIVE_THRESH_US", 10000, 1000);
+	c->watchdog_ns = env_u64("UWQ_WATCHDOG_THRESH_MS", 30000, 1000000);
+	c->mayday_initial_ns = env_u64("UWQ_MAYDAY_INITIAL_MS", 10, 1000000);
+	c->mayday_interval_ns = env_u64("UWQ_MAYDAY_INTERVAL_MS", 100, 1000000);
+	c->create_cooldown_ns = env_u64("UWQ_CREATE_COOLDOWN_MS", 1000, 1000000);
+}
+
+static int config_check(const struct uwq_config *c)
+{
+	if (!c || (c->max_workers != 0 && c->max_workers < 2) || c->max_workers < 0 || c->idle_reserve < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(c->reserved) / sizeof(c->reserved[0]); i++)
+		if (c->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+int uwq_configure(const struct uwq_config *c)
+{
+	int err = config_check(c);
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&uwq__g.lock);
+	if (uwq__g.ready) {
+		pthread_mutex_unlock(&uwq__g.lock);
+		return -EBUSY;
+	}
+	uwq__g.cfg = *c;
+	uwq__g.cfg_set = true;
+	pthread_mutex_unlock(&uwq__g.lock);
+	return 0;
 }
 
 static void init_failed(int err)
@@ -67,11 +113,8 @@ void uwq__init_slow(void)
 		pthread_mutex_unlock(&uwq__g.lock);
 		return;
 	}
-	/* See pool.c: measured idle-spin window and the default cap. */
-	uwq__g.idle_spin_ns = env_u64("UWQ_IDLE_SPIN_NS", 20000);
-	uwq__g.max_workers = (int)env_u64("UWQ_MAX_WORKERS", 256);
-	if (uwq__g.max_workers < 2)
-		uwq__g.max_workers = 2;
+	if (!uwq__g.cfg_set)
+		uwq_config_defaults(&uwq__g.cfg);
 	err = uwq__topology_init();
 	if (err)
 		init_failed(err);
@@ -138,6 +181,7 @@ int uwq_shutdown(void)
 	uwq__timer_shutdown();
 	for (i = 0; i < UWQ_NR_SYSTEM_WQS; i++)
 		uwq_drain_workqueue(uwq__system_wq_at(i));
+	uwq__monitor_shutdown();
 
 	pthread_mutex_lock(&uwq__g.lock);
 	n = uwq__g.nr_cpus;

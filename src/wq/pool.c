@@ -65,6 +65,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -83,9 +84,19 @@ static bool may_start_working(const struct uwq__pool *pool)
 	return pool->nr_idle > 0;
 }
 
-static bool need_to_create_worker(const struct uwq__pool *pool)
+bool uwq__need_to_create_worker(const struct uwq__pool *pool)
 {
 	return uwq__need_more_worker(pool) && !may_start_working(pool);
+}
+
+/* The kernel's too_many_workers() with a configurable reserve (kernel: 2). */
+bool uwq__too_many_workers(const struct uwq__pool *pool)
+{
+	int idle = pool->nr_idle + (pool->manager_active ? 1 : 0);
+	int busy = pool->nr_workers - idle;
+	int reserve = uwq__g.cfg.idle_reserve;
+
+	return idle > reserve && (idle - reserve) * 4 >= busy;
 }
 
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
@@ -129,10 +140,15 @@ static void worker_enter_idle(struct uwq__worker *worker)
 	struct uwq__pool *pool = worker->pool;
 
 	worker->flags |= WORKER_IDLE;
+	worker->last_active = uwq__now_ns();
 	pool->nr_idle++;
 	list_add(&worker->idle_node, &pool->idle_list);
 	/* Under the lock: any kick after this sees NONE (see wake_worker). */
 	__atomic_store_n(&worker->wake, WAKE_NONE, __ATOMIC_SEQ_CST);
+	if (!pool->reap_poked && uwq__g.cfg.idle_timeout_ns && uwq__too_many_workers(pool)) {
+		pool->reap_poked = true;
+		uwq__monitor_poke();
+	}
 }
 
 static void worker_leave_idle(struct uwq__worker *worker)
@@ -149,8 +165,8 @@ static void worker_wait(struct uwq__worker *worker)
 	int expect = WAKE_NONE;
 
 	pthread_mutex_unlock(&pool->lock);
-	if (uwq__g.idle_spin_ns) {
-		uint64_t end = uwq__now_ns() + uwq__g.idle_spin_ns;
+	if (uwq__g.cfg.idle_spin_ns) {
+		uint64_t end = uwq__now_ns() + uwq__g.cfg.idle_spin_ns;
 
 		while (atomic_load_sc(&worker->wake) == WAKE_NONE && uwq__now_ns() < end)
 			sched_yield();
@@ -161,8 +177,6 @@ static void worker_wait(struct uwq__worker *worker)
 	}
 	pthread_mutex_lock(&pool->lock);
 }
-
-static int create_worker(struct uwq__pool *pool);
 
 /*
  * The kernel's manage_workers(): the worker that found no idle worker left
@@ -176,23 +190,26 @@ static bool manage_workers(struct uwq__worker *worker)
 	if (pool->manager_active)
 		return false;
 	pool->manager_active = true;
-	while (need_to_create_worker(pool)) {
+	while (uwq__need_to_create_worker(pool)) {
 		int err;
 
-		if (pool->nr_workers >= uwq__g.max_workers) {
+		if (pool->nr_workers >= pool->max_workers) {
 			if (!pool->create_warned)
 				uwq__log("pool %s: at the cap of %d workers; items wait for a running worker",
-					 pool->name, uwq__g.max_workers);
+					 pool->name, pool->max_workers);
 			pool->create_warned = true;
 			break;
 		}
 		pthread_mutex_unlock(&pool->lock);
-		err = create_worker(pool);
+		err = uwq__create_worker(pool);
 		pthread_mutex_lock(&pool->lock);
 		if (err) {
+			/* Go on working; the monitor retries after the cooldown
+			 * and summons rescuers (the kernel's mayday timer). */
 			if (!pool->create_warned)
-				uwq__log("pool %s: cannot create a worker: %s; continuing with %d",
-					 pool->name, strerror(-err), pool->nr_workers);
+				uwq__log("pool %s: cannot create a worker: %s; retrying every %llu ms",
+					 pool->name, strerror(-err),
+					 (unsigned long long)(uwq__g.cfg.create_cooldown_ns / 1000000));
 			pool->create_warned = true;
 			break;
 		}
@@ -208,6 +225,8 @@ static void worker_setup_thread(struct uwq__worker *worker)
 
 	uwq__current_worker = worker;
 	__atomic_store_n(&worker->tid, gettid(), __ATOMIC_RELAXED);
+	if (pthread_getcpuclockid(pthread_self(), &worker->cpuclock) != 0)
+		worker->cpuclock = CLOCK_THREAD_CPUTIME_ID;	/* monitor skips it */
 	/* The kernel's kworker/<cpu>:<id>H and kworker/u<pool>:<id> shapes. */
 	if (pool->cpu >= 0)
 		snprintf(name, sizeof(name), "uwq/%d:%d%s", pool->cpu, worker->id, pool->nice ? "H" : "");
@@ -250,20 +269,38 @@ sleep:
 	return NULL;
 }
 
-/* Creates a worker that starts idle. Takes pool->lock itself. */
-static int create_worker(struct uwq__pool *pool)
+static void note_create_failure(struct uwq__pool *pool)
+{
+	uint64_t now = uwq__now_ns();
+
+	pool->create_fail_at = now;
+	if (!pool->mayday_at)
+		pool->mayday_at = now + uwq__g.cfg.mayday_initial_ns;
+	uwq__monitor_arm();
+}
+
+/*
+ * Creates a worker that starts idle. Takes pool->lock itself. The thread's
+ * CPU clock id is read by the thread itself before it can run an item.
+ */
+int uwq__create_worker(struct uwq__pool *pool)
 {
 	struct uwq__worker *worker = calloc(1, sizeof(*worker));
 	pthread_attr_t attr;
 	sigset_t all;
 	int err;
 
-	if (!worker)
+	if (!worker) {
+		pthread_mutex_lock(&pool->lock);
+		note_create_failure(pool);
+		pthread_mutex_unlock(&pool->lock);
 		return -ENOMEM;
+	}
 	wlist_init(&worker->scheduled);
 	list_init(&worker->idle_node);
 	worker->pool = pool;
 	worker->flags = WORKER_PREP;
+	worker->m_stat_fd = -1;
 
 	pthread_mutex_lock(&pool->lock);
 	worker->id = pool->next_id++;
@@ -276,7 +313,9 @@ static int create_worker(struct uwq__pool *pool)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	err = pthread_create(&worker->thread, &attr, worker_thread, worker);
+	err = uwq__fault(UWQ_FAULT_WORKER_CREATE);
+	if (!err)
+		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
 	pthread_attr_destroy(&attr);
 
 	pthread_mutex_lock(&pool->lock);
@@ -286,34 +325,102 @@ static int create_worker(struct uwq__pool *pool)
 		if (worker->flags & WORKER_IDLE)
 			worker_leave_idle(worker);
 		uwq__kick_pool(pool);	/* re-issue a kick it may have swallowed */
+		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
 		free(worker);
 		return -err;
 	}
 	pool->nr_created++;
+	pool->create_fail_at = 0;
+	pool->mayday_at = 0;
+	pool->create_warned = false;
 	pthread_mutex_unlock(&pool->lock);
 	return 0;
+}
+
+/*
+ * Idle culling (kernel idle_worker_timeout/idle_cull_fn): while the pool has
+ * too many idle workers, the oldest idle one (tail of the LIFO list) exits
+ * once idle longer than the timeout. L held. *next gets the next expiry.
+ */
+void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
+{
+	uint64_t timeout = uwq__g.cfg.idle_timeout_ns;
+
+	pool->reap_poked = false;
+	if (!timeout)
+		return;
+	while (uwq__too_many_workers(pool) && !list_empty(&pool->idle_list)) {
+		struct uwq__worker *worker = container_of(pool->idle_list.prev, struct uwq__worker, idle_node);
+
+		if (worker->last_active + timeout > now) {
+			if (worker->last_active + timeout < *next)
+				*next = worker->last_active + timeout;
+			break;
+		}
+		worker_leave_idle(worker);
+		list_del(&worker->all_node);
+		pool->nr_workers--;
+		pool->nr_reaped++;
+		worker->flags |= WORKER_DIE;
+		list_add_tail(&worker->all_node, &pool->dead);
+		wake_worker(worker);
+	}
+}
+
+static void free_worker(struct uwq__worker *worker)
+{
+	if (worker->m_stat_fd >= 0)
+		close(worker->m_stat_fd);
+	free(worker);
+}
+
+/* Join the workers uwq__pool_reap() told to exit. Takes pool->lock. */
+void uwq__pool_join_dead(struct uwq__pool *pool)
+{
+	struct uwq__list dead, *pos, *tmp;
+
+	list_init(&dead);
+	pthread_mutex_lock(&pool->lock);
+	if (!list_empty(&pool->dead)) {
+		dead = pool->dead;
+		dead.next->prev = &dead;
+		dead.prev->next = &dead;
+		list_init(&pool->dead);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	list_for_each_safe(pos, tmp, &dead) {
+		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);
+
+		pthread_join(worker->thread, NULL);
+		free_worker(worker);
+	}
 }
 
 /* Creates the pool's first worker; called from the queue path. */
 void uwq__pool_start(struct uwq__pool *pool)
 {
 	int expect = 0, err;
+	bool warn;
 
 	if (!atomic_cas(&pool->started, &expect, 2))
 		return;
+	uwq__monitor_start();
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = true;
 	pthread_mutex_unlock(&pool->lock);
-	err = create_worker(pool);
+	err = uwq__create_worker(pool);
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);
-	pthread_mutex_unlock(&pool->lock);
+	warn = err && !pool->create_warned;
 	if (err)
-		uwq__log("pool %s: cannot start its first worker: %s; retrying at the next queueing",
-			 pool->name, strerror(-err));
+		pool->create_warned = true;
+	pthread_mutex_unlock(&pool->lock);
+	if (warn)
+		uwq__log("pool %s: cannot start its first worker: %s; retrying every %llu ms",
+			 pool->name, strerror(-err), (unsigned long long)(uwq__g.cfg.create_cooldown_ns / 1000000));
 	/* Release: a later reader of started == 1 sees the worker lists. */
 	store_release(&pool->started, err ? 0 : 1);
 }
@@ -330,6 +437,8 @@ struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus,
 	pool->nice = highpri ? -20 : 0;
 	pool->concurrency = concurrency;
 	pool->cpus = *cpus;
+	pool->max_workers = uwq__g.cfg.max_workers ? uwq__g.cfg.max_workers : 64 + 8 * CPU_COUNT(cpus);
+	pool->last_progress = uwq__now_ns();
 	if (cpu >= 0)
 		snprintf(pool->name, sizeof(pool->name), "%d%s", cpu, highpri ? "H" : "");
 	else
@@ -338,6 +447,7 @@ struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus,
 	list_init(&pool->idle_list);
 	list_init(&pool->workers);
 	list_init(&pool->waiters);
+	list_init(&pool->dead);
 	return pool;
 }
 
@@ -365,8 +475,9 @@ void uwq__pool_destroy(struct uwq__pool *pool)
 		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);
 
 		pthread_join(worker->thread, NULL);
-		free(worker);
+		free_worker(worker);
 	}
+	uwq__pool_join_dead(pool);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }

@@ -117,7 +117,7 @@ static void busy_remove(struct uwq__worker *worker)
  * Run w (L held; returns with L held). `claimed`: w is already off its list
  * and in the busy table (collision path).
  */
-static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
+void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
 {
 	struct uwq__pool *pool = worker->pool;
 	struct uwq__pwq *pwq = w->pwq;
@@ -130,6 +130,8 @@ static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, boo
 		busy_insert(worker, w, pwq);
 	}
 	worker->current_start = uwq__now_ns();
+	pool->last_progress = worker->current_start;
+	worker->seq++;
 	/*
 	 * Clear PENDING just before the call (A.2). Seq-cst RMW: a queuer
 	 * whose fetch_or saw PENDING set comes before this in w->data's
@@ -138,6 +140,8 @@ static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, boo
 	 */
 	data = atomic_fetch_and(&w->data, ~(WORK_PENDING | WORK_STATE_MASK));
 	pwq->stat_started++;
+	if (worker->flags & WORKER_RESCUER)
+		pwq->stat_rescued++;
 	uwq__waiters_start(pool, worker, w);
 	if (intensive)
 		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
@@ -149,8 +153,8 @@ static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, boo
 	func(w);
 
 	pthread_mutex_lock(&pool->lock);
-	if (intensive)
-		uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE);
+	/* Set by the queue's flag or by the monitor (hog, unhinted block). */
+	uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE | WORKER_AUTO_BLOCKED);
 	busy_remove(worker);
 	uwq__waiters_finish(pool, worker);
 	pwq->stat_completed++;
@@ -161,9 +165,10 @@ static void process_one_work(struct uwq__worker *worker, struct uwq_work *w, boo
  * w is first on the worklist but runs on x, a worker of another pool.
  * Claim it, wait for x's run to end (as a blocked worker), then run it.
  */
-static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct uwq__worker *x)
+static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct uwq__worker *x,
+			struct uwq__pool *xpool)
 {
-	struct uwq__pool *pool = worker->pool, *xpool = x->pool;
+	struct uwq__pool *pool = worker->pool;
 	struct uwq__waiter wt = { .work = w, .worker = x };
 	uwq_work_fn func = w->func;
 	bool wait = false;
@@ -187,13 +192,13 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 		uwq__block_end(worker);
 	}
 	pthread_mutex_lock(&pool->lock);
-	process_one_work(worker, w, true);
+	uwq__process_one_work(worker, w, true);
 }
 
-static void process_scheduled(struct uwq__worker *worker)
+void uwq__process_scheduled(struct uwq__worker *worker)
 {
 	while (!wlist_empty(&worker->scheduled))
-		process_one_work(worker, wlist_first(&worker->scheduled), false);
+		uwq__process_one_work(worker, wlist_first(&worker->scheduled), false);
 }
 
 static bool keep_working(const struct uwq__pool *pool)
@@ -207,16 +212,17 @@ void uwq__worker_process(struct uwq__worker *worker)
 
 	do {
 		struct uwq_work *w = wlist_first(&pool->worklist);
-		struct uwq__worker *x = uwq__busy_find(w, w->func);
+		struct uwq__pwq *xpwq;
+		struct uwq__worker *x = uwq__busy_find_pwq(w, w->func, &xpwq);
 
 		if (!x) {
-			process_one_work(worker, w, false);
-		} else if (x->pool == pool) {
+			uwq__process_one_work(worker, w, false);
+		} else if (xpwq->pool == pool) {
 			wlist_del(w);
 			wlist_add_tail(w, &x->scheduled);
 		} else {
-			collide_run(worker, w, x);
+			collide_run(worker, w, x, xpwq->pool);
 		}
-		process_scheduled(worker);
+		uwq__process_scheduled(worker);
 	} while (keep_working(pool));
 }

@@ -162,6 +162,8 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 	pool = pwq->pool;
 
 	pthread_mutex_lock(&pool->lock);
+	if (wlist_empty(&pool->worklist))
+		pool->last_progress = uwq__now_ns();	/* watchdog: stalls count from here */
 	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
 	pwq->nr_in_flight[pwq->work_color]++;
 	pwq->stat_queued++;
@@ -178,7 +180,10 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 		wlist_add_tail(w, &pwq->inactive);
 	}
 	atomic_fetch_or(&w->data, bits);
-	uwq__kick_pool(pool);
+	/* Nobody woken and work waits: the monitor watches for a running
+	 * worker that blocks without a hint (monitor.c). */
+	if (!uwq__kick_pool(pool) && !wlist_empty(&pool->worklist))
+		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
 
 	if (__builtin_expect(load_acquire(&pool->started) != 1, 0))
@@ -465,6 +470,11 @@ static struct uwq_workqueue *alloc_wq(const char *name, unsigned flags, int max_
 		return NULL;
 	}
 	err = uwq__wq_init(wq, name, flags, max_active);
+	if (!err && (flags & UWQ_MEM_RECLAIM)) {
+		err = uwq__rescuer_create(wq);
+		if (err)
+			uwq__wq_release(wq);
+	}
 	if (err) {
 		free(wq);
 		errno = -err;
@@ -546,6 +556,7 @@ void uwq_destroy_workqueue(struct uwq_workqueue *wq)
 		uwq__log("uwq_destroy_workqueue(%s): still busy after draining; leaking it", wq->name);
 		return;
 	}
+	uwq__rescuer_destroy(wq);
 	pthread_mutex_lock(&uwq__g.lock);
 	list_del(&wq->node);
 	pthread_mutex_unlock(&uwq__g.lock);

@@ -36,6 +36,7 @@ static void test_constructors(void)
 		UWQ_UNBOUND | UWQ_HIGHPRI, UWQ_HIGHPRI | UWQ_CPU_INTENSIVE | UWQ_MEM_RECLAIM,
 	};
 
+	PHASE(__func__);
 	EXPECT_EINVAL(uwq_alloc_workqueue(NULL, 0, 0));
 	EXPECT_EINVAL(uwq_alloc_workqueue("bad", 1u << 30, 0));
 	EXPECT_EINVAL(uwq_alloc_workqueue("bad", 1u << 0, 0));		/* kernel's WQ_BH bit */
@@ -69,6 +70,7 @@ static void test_clamp(void)
 	int lines, before;
 	const char *longname = "a-workqueue-name-much-longer-than-thirty-one-characters";
 
+	PHASE(__func__);
 	capture_stderr_begin();
 	wq = uwq_alloc_workqueue("clamped", 0, UWQ_MAX_ACTIVE + 1);
 	err = capture_stderr_end();
@@ -109,6 +111,7 @@ static void test_null(void)
 	struct uwq_work w;
 	struct uwq_delayed_work dw;
 
+	PHASE(__func__);
 	CHECK(wq && oq, "alloc failed: %s", strerror(errno));
 	uwq_work_init(&w, fn);
 	uwq_delayed_work_init(&dw, fn);

@@ -45,6 +45,7 @@ static void test_self_requeue(void)
 	struct uwq_work w;
 	int removed = 0;
 
+	PHASE(__func__);
 	uwq_work_init(&w, loop_fn);
 	for (int round = 0; round < ROUNDS; round++) {
 		long start = atomic_load(&loop_runs), after;
@@ -99,6 +100,7 @@ static void test_return_value(struct uwq_workqueue *oq)
 {
 	struct uwq_work b, v;
 
+	PHASE(__func__);
 	uwq_work_init(&b, blocker_fn);
 	uwq_work_init(&v, victim_fn);
 	CHECK(!uwq_cancel_work_sync(&v), "cancel_work_sync of a never-queued item returned true");
@@ -144,6 +146,7 @@ static void test_delayed(struct uwq_workqueue *wq)
 	const uint64_t ten_s = 10 * NSEC_PER_SEC;
 	struct uwq_delayed_work dw;
 
+	PHASE(__func__);
 	atomic_store(&delayed_runs, 0);
 	uwq_delayed_work_init(&dw, delayed_fn);
 	CHECK(!uwq_cancel_delayed_work(&dw), "cancel of an idle delayed item returned true");

@@ -44,6 +44,7 @@ static void test_zero_delay(struct uwq_workqueue *wq)
 {
 	struct ditem d;
 
+	PHASE(__func__);
 	for (int i = 0; i < 50; i++) {
 		ditem_init(&d);
 		CHECK(uwq_queue_delayed_work(wq, &d.dw, 0), "delay 0: queueing failed");
@@ -65,6 +66,7 @@ static void test_short_delays(struct uwq_workqueue *wq)
 	struct ditem d[NSHORT];
 	uint64_t queued_at[NSHORT], delay[NSHORT];
 
+	PHASE(__func__);
 	for (int i = 0; i < NSHORT; i++) {
 		ditem_init(&d[i]);
 		delay[i] = delays_ms[i % ARRAY_SIZE(delays_ms)] * NSEC_PER_MSEC;
@@ -100,6 +102,7 @@ static void test_mod(struct uwq_workqueue *wq)
 	struct ditem d;
 	uint64_t t0;
 
+	PHASE(__func__);
 	/* Armed far away, re-armed short: true, runs once after the new delay. */
 	ditem_init(&d);
 	CHECK(uwq_queue_delayed_work(wq, &d.dw, LONG_DELAY), "arming failed");
@@ -147,6 +150,7 @@ static void test_flush_delayed(struct uwq_workqueue *wq)
 {
 	struct ditem d;
 
+	PHASE(__func__);
 	ditem_init(&d);
 	CHECK(!uwq_flush_delayed_work(&d.dw), "flush_delayed_work of an idle item returned true");
 	CHECK(uwq_queue_delayed_work(wq, &d.dw, LONG_DELAY), "arming failed");

@@ -91,6 +91,7 @@ static void run(struct ctx *c, const char *what)
 {
 	pthread_t t;
 
+	PHASE(what);
 	for (int i = 0; i < PLAIN; i++)
 		uwq_work_init(&c->plain[i], plain_fn);
 	uwq_work_init(&c->chain, chain_fn);

@@ -48,6 +48,7 @@ static void chain_b_fn(struct uwq_work *w)
 
 static void test_chains(void)
 {
+	PHASE(__func__);
 	uwq_work_init(&c_item, chain_self_fn);
 	uwq_work_init(&a_item, chain_a_fn);
 	uwq_work_init(&b_item, chain_b_fn);
@@ -121,6 +122,7 @@ static void test_refuse_outside(int round)
 	char *err;
 	int lines;
 
+	PHASE(__func__);
 	atomic_store(&gate, 0);
 	atomic_store(&g_started, 0);
 	atomic_store(&g_runs, 0);

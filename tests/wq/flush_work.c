@@ -58,6 +58,7 @@ static void test_idle(void)
 {
 	struct uwq_work w;
 
+	PHASE(__func__);
 	uwq_work_init(&w, plain_fn);
 	CHECK(!uwq_flush_work(&w), "flush_work of a never-queued item returned true");
 	CHECK(uwq_queue_work(wq, &w), "queueing failed");
@@ -85,6 +86,7 @@ static void test_wait_running(void)
 	pthread_t t;
 	bool ret;
 
+	PHASE(__func__);
 	uwq_work_init(&w, running_fn);
 	CHECK(uwq_queue_work(wq, &w), "queueing failed");
 	WAIT_UNTIL(atomic_load(&run_started), "item never started");
@@ -121,6 +123,7 @@ static void test_wait_pending(void)
 	struct uwq_work b, p;
 	pthread_t t;
 
+	PHASE(__func__);
 	uwq_work_init(&b, blocker_fn);
 	uwq_work_init(&p, pending_fn);
 	CHECK(uwq_queue_work(oq, &b), "queueing the blocker failed");
@@ -165,6 +168,7 @@ static void test_last_queueing(void)
 	struct uwq_work w;
 	int waited = 0, idle = 0;
 
+	PHASE(__func__);
 	uwq_work_init(&w, seq_fn);
 	for (long i = 1; i <= ROUNDS; i++) {
 		atomic_store(&seq, i);

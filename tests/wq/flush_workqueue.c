@@ -75,6 +75,7 @@ int main(void)
 		CHECK(uwq_queue_work(wq, &batch1[i].w), "queueing batch 1 item %d failed", i);
 	}
 
+	PHASE("flush with batch 1 blocked");
 	t = start_thread(flusher, NULL);
 	WAIT_UNTIL(atomic_load(&flush_started), "flusher never started");
 	wait_task_blocked((pid_t)atomic_load(&flusher_tid), 2 * NSEC_PER_SEC);
@@ -100,6 +101,7 @@ int main(void)
 	      atomic_load(&done1_at_return), N);
 	CHECK(atomic_load(&done2_at_return) == 0, "batch 2 finished while its gate was shut");
 
+	PHASE("second flush");
 	atomic_store(&gate2, 1);
 	CHECK(uwq_flush_workqueue(wq) == 0, "second flush failed");
 	CHECK(atomic_load(&done2) == M, "second flush returned with %d of %d items complete",

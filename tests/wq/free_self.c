@@ -111,11 +111,13 @@ int main(void)
 		      "queueing delayed item %d failed", i);
 	}
 
+	PHASE("waiting for the items");
 	WAIT_UNTIL(atomic_load(&freed) == NWORK && atomic_load(&dfreed) == NDELAYED &&
 		   atomic_load(&requeue_freed) == queued_requeue,
 		   "freed %d/%d items, %d/%d delayed, %d/%d requeued",
 		   atomic_load(&freed), NWORK, atomic_load(&dfreed), NDELAYED,
 		   atomic_load(&requeue_freed), queued_requeue);
+	PHASE("flushing");
 	for (int i = 0; i < 5; i++)
 		CHECK(uwq_flush_workqueue(wqs[i]) == 0, "flush_workqueue failed");
 	CHECK(atomic_load(&bad) == 0, "%d items were corrupt when their function ran",

@@ -79,11 +79,15 @@ int main(void)
 		CHECK(uwq_queue_work(wq, &items[i].w), "queueing item %d failed", i);
 
 	/* Phase 1: max_active 2; completing one item lets exactly one more in. */
-	WAIT_UNTIL(atomic_load(&running) == 2, "running=%d, done=%d with max_active 2",
-		   atomic_load(&running), atomic_load(&done));
+	PHASE("max_active 2");
+	WAIT_UNTIL(atomic_load(&running) == 2 || atomic_load(&violations),
+		   "running=%d, done=%d with max_active 2", atomic_load(&running),
+		   atomic_load(&done));
+	check_no_violation("max_active 2");
 	for (int k = 1; k <= 6; k++) {
 		release_one(NITEMS);
-		WAIT_UNTIL(atomic_load(&done) == k && atomic_load(&running) == 2,
+		WAIT_UNTIL((atomic_load(&done) == k && atomic_load(&running) == 2) ||
+			   atomic_load(&violations),
 			   "after releasing %d: running=%d done=%d", k,
 			   atomic_load(&running), atomic_load(&done));
 		check_no_violation("max_active 2");
@@ -92,13 +96,16 @@ int main(void)
 	      atomic_load(&max_running));
 
 	/* Phase 2: raise to 4 (allow it in the test first, then in uwq). */
+	PHASE("max_active raised to 4");
 	atomic_store(&limit, 4);
 	CHECK(uwq_workqueue_set_max_active(wq, 4) == 0, "set_max_active(4) failed");
-	WAIT_UNTIL(atomic_load(&running) == 4, "running=%d after raising max_active to 4",
-		   atomic_load(&running));
+	WAIT_UNTIL(atomic_load(&running) == 4 || atomic_load(&violations),
+		   "running=%d after raising max_active to 4", atomic_load(&running));
+	check_no_violation("max_active 4");
 	for (int k = 1; k <= 4; k++) {
 		release_one(NITEMS);
-		WAIT_UNTIL(atomic_load(&done) == 6 + k && atomic_load(&running) == 4,
+		WAIT_UNTIL((atomic_load(&done) == 6 + k && atomic_load(&running) == 4) ||
+			   atomic_load(&violations),
 			   "max_active 4, after releasing %d more: running=%d done=%d", k,
 			   atomic_load(&running), atomic_load(&done));
 		check_no_violation("max_active 4");
@@ -113,13 +120,15 @@ int main(void)
 	      atomic_load(&max_running));
 
 	/* Phase 3: lower to 1 on the idle queue. */
+	PHASE("max_active lowered to 1");
 	atomic_store(&limit, 1);
 	CHECK(uwq_workqueue_set_max_active(wq, 1) == 0, "set_max_active(1) failed");
 	for (int i = NITEMS; i < NITEMS + EXTRA; i++)
 		CHECK(uwq_queue_work(wq, &items[i].w), "queueing item %d failed", i);
 	for (int k = 1; k <= EXTRA; k++) {
-		WAIT_UNTIL(atomic_load(&running) == 1, "max_active 1: running=%d done=%d",
-			   atomic_load(&running), atomic_load(&done));
+		WAIT_UNTIL(atomic_load(&running) == 1 || atomic_load(&violations),
+			   "max_active 1: running=%d done=%d", atomic_load(&running),
+			   atomic_load(&done));
 		check_no_violation("max_active 1");
 		release_one(NITEMS + EXTRA);
 		WAIT_UNTIL(atomic_load(&done) == NITEMS + k, "max_active 1: done=%d",

@@ -89,6 +89,7 @@ int main(void)
 	for (int i = 0; i < 3; i++)
 		CHECK(wqs[i], "alloc failed: %s", strerror(errno));
 
+	PHASE("hammering");
 	uwq_work_init(&item, item_fn);
 	for (int i = 0; i < THREADS; i++)
 		t[i] = start_thread(hammer, (void *)(intptr_t)i);
@@ -97,6 +98,7 @@ int main(void)
 		join_thread(t[i]);
 
 	/* The item may still be pending on any of the queues: flush them all. */
+	PHASE("final flushes");
 	uwq_flush_work(&item);
 	for (size_t i = 0; i < ARRAY_SIZE(wqs); i++)
 		CHECK(uwq_flush_workqueue(wqs[i]) == 0, "flush_workqueue failed");

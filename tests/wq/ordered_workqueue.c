@@ -73,6 +73,7 @@ static void test_many_submitters(void)
 	int next[THREADS] = { 0 };
 	pthread_t t[THREADS];
 
+	PHASE(__func__);
 	reset();
 	for (int i = 0; i < TOTAL; i++) {
 		items[i].thread = i / PER_THREAD;
@@ -102,6 +103,7 @@ static void test_many_submitters(void)
 
 static void test_single_submitter(void)
 {
+	PHASE(__func__);
 	reset();
 	for (int i = 0; i < SINGLE; i++) {
 		items[i].thread = 0;

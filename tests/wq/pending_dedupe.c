@@ -5,6 +5,9 @@
  * so many queueings before it runs give one run. PENDING is cleared just
  * before the function runs: a queueing during the run (from another thread,
  * or the item requeueing itself) succeeds and gives exactly one more run.
+ * And no wakeup is lost (kernel-semantics.md A.2 memory-order rule): a run
+ * follows every queue call, true or false, and sees what the caller stored
+ * before it.
  */
 #include <uwq/workqueue.h>
 
@@ -63,6 +66,7 @@ static void test_dedupe_while_pending(void)
 {
 	pthread_t t[RACERS];
 
+	PHASE(__func__);
 	uwq_work_init(&blocker, blocker_fn);
 	uwq_work_init(&target, target_fn);
 
@@ -113,6 +117,7 @@ static void req_fn(struct uwq_work *w)
 
 static void test_requeue_while_running(void)
 {
+	PHASE(__func__);
 	uwq_work_init(&req, req_fn);
 	CHECK(uwq_queue_work(wq, &req), "first queueing failed");
 	WAIT_UNTIL(atomic_load(&req_in_first_run), "item never started, runs=%d",
@@ -148,6 +153,7 @@ static void self_fn(struct uwq_work *w)
 
 static void test_self_requeue(void)
 {
+	PHASE(__func__);
 	uwq_work_init(&selfw, self_fn);
 	CHECK(uwq_queue_work(wq, &selfw), "first queueing failed");
 	WAIT_UNTIL(atomic_load(&self_runs) >= 2, "self-requeued item did not run again, runs=%d",
@@ -160,6 +166,52 @@ static void test_self_requeue(void)
 	CHECK(uwq_work_busy(&selfw) == 0, "item not idle: busy=%#x", uwq_work_busy(&selfw));
 }
 
+/* Producers store, then queue; the last run must see the last store. */
+#define PRODUCERS	4
+#define PRODUCTS	20000
+
+static atomic_long produced, consumed;
+static atomic_int prod_go;
+static struct uwq_work consumer;
+
+static void consumer_fn(struct uwq_work *w)
+{
+	(void)w;
+	atomic_store(&consumed, atomic_load(&produced));
+}
+
+static void *producer(void *arg)
+{
+	(void)arg;
+	WAIT_UNTIL(atomic_load(&prod_go), "never started");
+	for (int i = 0; i < PRODUCTS; i++) {
+		atomic_fetch_add(&produced, 1);
+		uwq_queue_work(wq, &consumer);
+		if ((i & 255) == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+static void test_no_lost_wakeup(void)
+{
+	pthread_t t[PRODUCERS];
+
+	PHASE(__func__);
+	uwq_work_init(&consumer, consumer_fn);
+	for (int i = 0; i < PRODUCERS; i++)
+		t[i] = start_thread(producer, NULL);
+	atomic_store(&prod_go, 1);
+	for (int i = 0; i < PRODUCERS; i++)
+		join_thread(t[i]);
+	uwq_flush_work(&consumer);
+	CHECK(atomic_load(&consumed) == (long)PRODUCERS * PRODUCTS,
+	      "lost wakeup: the last run saw %ld of %ld stores made before queue calls",
+	      atomic_load(&consumed), (long)PRODUCERS * PRODUCTS);
+	CHECK(uwq_work_busy(&consumer) == 0, "consumer not idle: busy=%#x",
+	      uwq_work_busy(&consumer));
+}
+
 int main(void)
 {
 	oq = uwq_alloc_ordered_workqueue("dedupe_ordered", 0);
@@ -169,6 +221,7 @@ int main(void)
 	test_dedupe_while_pending();
 	test_requeue_while_running();
 	test_self_requeue();
+	test_no_lost_wakeup();
 
 	uwq_destroy_workqueue(oq);
 	uwq_destroy_workqueue(wq);

@@ -107,6 +107,7 @@ void selfdl_drain_fn(struct uwq_work *w)
  */
 static char *run_captured(struct uwq_workqueue *wq, struct uwq_work *w, const char *name)
 {
+	PHASE(name);
 	atomic_store(&done, 0);
 	atomic_store(&ret, -12345);
 	capture_stderr_begin();
@@ -154,6 +155,7 @@ int main(void)
 
 	/* cancel_delayed_work_sync of itself */
 	uwq_delayed_work_init(&dw, selfdl_cancel_dsync_fn);
+	PHASE("selfdl_cancel_dsync_fn");
 	atomic_store(&done, 0);
 	atomic_store(&ret, -12345);
 	capture_stderr_begin();
@@ -221,6 +223,7 @@ int main(void)
 		NOTE("drain_workqueue from its own item returned -EDEADLK without a report");
 	free(text);
 
+	PHASE("teardown");
 	uwq_destroy_workqueue(bq);
 	uwq_destroy_workqueue(oq);
 	CHECK(uwq_shutdown() == 0, "uwq_shutdown failed");

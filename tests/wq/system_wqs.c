@@ -42,6 +42,7 @@ static void run_on(struct uwq_workqueue *wq, const char *name)
 {
 	struct item it;
 
+	PHASE(name);
 	item_init(&it);
 	CHECK(uwq_queue_work(wq, &it.w), "%s: queueing failed", name);
 	WAIT_UNTIL(atomic_load(&it.runs) == 1, "%s: item never ran", name);
@@ -63,6 +64,7 @@ static void all_system_queues(void)
 		{ &uwq_system_freezable_wq, "uwq_system_freezable_wq" },
 	};
 
+	PHASE(__func__);
 	for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
 		CHECK(*q[i].wq != NULL, "%s is NULL", q[i].name);
 		run_on(*q[i].wq, q[i].name);
@@ -84,6 +86,7 @@ static void schedule_work_is_system_wq(void)
 {
 	struct item it;
 
+	PHASE(__func__);
 	for (int i = 0; i < 20; i++) {
 		item_init(&it);
 		CHECK(uwq_schedule_work(&it.w), "schedule_work failed");
@@ -101,6 +104,7 @@ static void queue_on_each_cpu(struct uwq_workqueue *wq, const char *name)
 	int n = affinity_cpus(cpus, MAX_CPUS);
 	struct item it;
 
+	PHASE(__func__);
 	for (int i = 0; i < n; i++) {
 		item_init(&it);
 		CHECK(uwq_queue_work_on(cpus[i], wq, &it.w), "%s: queue_work_on(%d) failed",
@@ -133,6 +137,7 @@ int main(void)
 	queue_on_each_cpu(uwq_system_highpri_wq, "uwq_system_highpri_wq");
 
 	/* -EBUSY while a user queue exists, and nothing is stopped. */
+	PHASE("shutdown refused while a user queue exists");
 	user = uwq_alloc_workqueue("user", 0, 0);
 	CHECK(user, "alloc failed: %s", strerror(errno));
 	uwq_work_init(&g, gated_fn);
@@ -148,6 +153,7 @@ int main(void)
 	CHECK(uwq_shutdown() == 0, "a second uwq_shutdown in a row failed");
 
 	/* Lazy restart. */
+	PHASE("lazy restart");
 	all_system_queues();
 	item_init(&it);
 	CHECK(uwq_schedule_work(&it.w), "schedule_work after shutdown failed");

@@ -65,6 +65,7 @@ static void probe(struct uwq_workqueue *wq, const char *what, bool highpri, bool
 	size_t len;
 	int n;
 
+	PHASE(what);
 	memset(&p, 0, sizeof(p));
 	uwq_work_init(&p.w, probe_fn);
 	CHECK(uwq_queue_work(wq, &p.w), "%s: queueing failed", what);

@@ -65,6 +65,7 @@ int main(void)
 	CHECK(join_thread(start_thread(outsider, NULL)) == NULL,
 	      "current_work() in a non-uwq thread is not NULL");
 
+	PHASE("blocked ordered queue");
 	CHECK(uwq_queue_work(oq, &blocker), "queueing failed");
 	WAIT_UNTIL(atomic_load(&blocker_started), "blocker never ran");
 	CHECK(uwq_queue_work(oq, &behind), "queueing failed");
@@ -97,6 +98,7 @@ int main(void)
 	CHECK(atomic_load(&cur_ok_behind) == 1, "current_work() inside behind_fn was wrong");
 
 	/* On the other kinds of queue too. */
+	PHASE("current_work on system queues");
 	CHECK(uwq_schedule_work(&plain), "schedule_work failed");
 	uwq_flush_work(&plain);
 	CHECK(atomic_load(&cur_ok_plain) == 1, "current_work() on system_wq was wrong");
@@ -107,6 +109,7 @@ int main(void)
 	CHECK(uwq_current_work() == NULL, "current_work() in main is not NULL");
 
 	/* A delayed item with its timer armed is pending, not running. */
+	PHASE("armed delayed item");
 	uwq_delayed_work_init(&dw, plain_fn);
 	CHECK(uwq_work_busy(&dw.work) == 0, "idle delayed item busy");
 	CHECK(uwq_queue_delayed_work(oq, &dw, 10 * NSEC_PER_SEC), "arming failed");

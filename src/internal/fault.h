@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.h - fault injection at named sites, for tests of rare paths
+ * (STYLE.md "Tests"). Compiled in when UWQ_FAULT_INJECTION is defined
+ * (every build type but Release); otherwise uwq__fault() is constant 0.
+ */
+#ifndef UWQ_INTERNAL_FAULT_H
+#define UWQ_INTERNAL_FAULT_H
+
+#include <uwq/common.h>
+
+enum uwq__fault_site {
+	UWQ_FAULT_WORKER_CREATE,	/* pthread_create of a pool worker */
+	UWQ_FAULT_NR
+};
+
+#ifdef UWQ_FAULT_INJECTION
+/* The errno to fail with at @site now, or 0 to go ahead. */
+int uwq__fault(enum uwq__fault_site site);
+#else
+static inline int uwq__fault(enum uwq__fault_site site)
+{
+	(void)site;
+	return 0;
+}
+#endif
+
+/*
+ * Test hook, exported but not in the public headers: make the next @count
+ * operations at @site ("worker_create") fail with @err (count -1: until
+ * called again with count 0). Returns 0, -EINVAL for an unknown site, or
+ * -ENOSYS when built without fault injection.
+ */
+UWQ_API int uwq__fault_inject(const char *site, int err, int count);
+
+#endif
