@@ -23,7 +23,7 @@ test: all
 bench:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUWQ_BUILD_BENCH=ON -DUWQ_BUILD_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
-	bench/idle_spin.sh build-bench
+	bench/run.sh build-bench
 
 clean:
 	rm -rf $(BUILD)

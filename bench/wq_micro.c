@@ -10,7 +10,7 @@
  *                                threads pinned to one CPU (the floor)
  *
  * UWQ_IDLE_SPIN_NS in the environment sets the idle spin window, so
- * `bench/idle_spin.sh` compares windows in separate processes.
+ * `bench/run.sh` compares windows in separate processes.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>

@@ -16,9 +16,10 @@ extern "C" {
  * uwq_dump() - print every started pool and every workqueue to @f.
  *
  * Format (one block each, stable; fields are "key=value"):
- *   pool <id>: cpus=<cpu|mask> nice=<n> workers=<n> idle=<n> running=<n> pending=<n>
- *     in-flight: <tid>:<function> [<ms>ms] ...
- *   workqueue <name>: flags=0x<hex> max_active=<n> queued=<n> started=<n> completed=<n> active=<n> inactive=<n>
+ *   pool <id>: cpus=<cpu|unbound(n)> nice=<n> workers=<n> idle=<n> running=<n> pending=<n> created=<n> reaped=<n>
+ *     in-flight: <tid>:<function> [<ms>ms][ blocked| blocked(detected)| cpu-intensive]
+ *   workqueue <name>: flags=0x<hex> max_active=<n> queued=<n> started=<n> completed=<n> active=<n>
+ *     inactive=<n> cm_wakeups=<n> cpu_intensive=<n> mayday=<n> rescued=<n>   (one line)
  * Context: any thread; takes each pool's lock briefly.
  * Return: nothing. NULL @f is a no-op.
  */

@@ -90,6 +90,7 @@ struct uwq__worker {
 	struct uwq__worker	*busy_next;	/* B */
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
+	int			last_cpu;	/* L: CPU it last went idle on */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
@@ -217,6 +218,7 @@ struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus,
 void uwq__pool_destroy(struct uwq__pool *pool);
 void uwq__pool_start(struct uwq__pool *pool);
 bool uwq__kick_pool(struct uwq__pool *pool);	/* L held */
+bool uwq__kick_pool_cpu(struct uwq__pool *pool, int cpu);	/* L held; prefer a worker last on @cpu */
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */

@@ -31,9 +31,9 @@ static void dump_pool(FILE *f, struct uwq__pool *pool, uint64_t now)
 		fprintf(f, "pool %d: cpus=%d", pool->id, pool->cpu);
 	else
 		fprintf(f, "pool %d: cpus=unbound(%d)", pool->id, CPU_COUNT(&pool->cpus));
-	fprintf(f, " nice=%d workers=%d idle=%d running=%d pending=%d created=%llu\n", pool->nice,
+	fprintf(f, " nice=%d workers=%d idle=%d running=%d pending=%d created=%llu reaped=%llu\n", pool->nice,
 		pool->nr_workers, pool->nr_idle, pool->nr_running, pending,
-		(unsigned long long)pool->nr_created);
+		(unsigned long long)pool->nr_created, (unsigned long long)pool->nr_reaped);
 	list_for_each(pos, &pool->workers) {
 		struct uwq__worker *x = container_of(pos, struct uwq__worker, all_node);
 		char fn[UWQ_FN_NAME_LEN];
@@ -43,14 +43,16 @@ static void dump_pool(FILE *f, struct uwq__pool *pool, uint64_t now)
 		fprintf(f, "  in-flight: %d:%s [%llums]%s\n", (int)READ_ONCE(x->tid),
 			uwq__fn_name((const void *)x->current_func, fn, sizeof(fn)),
 			(unsigned long long)((now - x->current_start) / 1000000u),
-			(x->flags & WORKER_BLOCKED) ? " blocked" : "");
+			(x->flags & WORKER_BLOCKED) ? " blocked" :
+			(x->flags & WORKER_AUTO_BLOCKED) ? " blocked(detected)" :
+			(x->flags & WORKER_CPU_INTENSIVE) ? " cpu-intensive" : "");
 	}
 	pthread_mutex_unlock(&pool->lock);
 }
 
 static void dump_wq(FILE *f, struct uwq_workqueue *wq)
 {
-	unsigned long long queued = 0, started = 0, completed = 0;
+	unsigned long long queued = 0, started = 0, completed = 0, cmw = 0, hog = 0, mayday = 0, rescued = 0;
 	int active = 0, inactive = 0;
 
 	for (int i = 0; i < wq->nr_pwqs; i++) {
@@ -60,12 +62,18 @@ static void dump_wq(FILE *f, struct uwq_workqueue *wq)
 		queued += pwq->stat_queued;
 		started += pwq->stat_started;
 		completed += pwq->stat_completed;
+		cmw += pwq->stat_cm_wakeups;
+		hog += pwq->stat_cpu_intensive;
+		mayday += pwq->stat_mayday;
+		rescued += pwq->stat_rescued;
 		active += pwq->nr_active;
 		inactive += pwq->nr_inactive;
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}
-	fprintf(f, "workqueue %s: flags=0x%x max_active=%d queued=%llu started=%llu completed=%llu active=%d inactive=%d\n",
-		wq->name, wq->flags, wq->saved_max_active, queued, started, completed, active, inactive);
+	fprintf(f, "workqueue %s: flags=0x%x max_active=%d queued=%llu started=%llu completed=%llu active=%d inactive=%d"
+		" cm_wakeups=%llu cpu_intensive=%llu mayday=%llu rescued=%llu\n",
+		wq->name, wq->flags, wq->saved_max_active, queued, started, completed, active, inactive, cmw, hog,
+		mayday, rescued);
 }
 
 void uwq_dump(FILE *f)

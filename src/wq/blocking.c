@@ -15,6 +15,8 @@
  * CONCURRENCY: flags and nr_running change under pool->lock; hint_depth is
  * the worker's own (W).
  */
+#include <sched.h>
+
 #include "internal/wq.h"
 
 void uwq__block_begin(struct uwq__worker *worker)
@@ -23,7 +25,7 @@ void uwq__block_begin(struct uwq__worker *worker)
 
 	pthread_mutex_lock(&pool->lock);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
-	if (uwq__kick_pool(pool) && worker->current_pwq)
+	if (uwq__kick_pool_cpu(pool, sched_getcpu()) && worker->current_pwq)
 		worker->current_pwq->stat_cm_wakeups++;
 	else if (uwq__need_to_create_worker(pool))
 		uwq__monitor_arm();	/* nobody to wake: retry/mayday */

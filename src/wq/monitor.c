@@ -61,6 +61,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,7 @@
 
 #define MAX_SAMPLES	64	/* workers sampled per pool per tick */
 #define BLOCKED_POLL	8	/* auto-blocked workers polled per pool per tick */
+#define FAST_TICK_DIV	8	/* tick this much faster for 8 ticks after a block */
 
 static struct {
 	pthread_mutex_t		lock;
@@ -81,6 +83,7 @@ static struct {
 	int			poked;		/* A */
 	int			stop;		/* A */
 	uint64_t		tick;		/* M */
+	uint64_t		fast_until;	/* M: tick fast until then (blocks seen) */
 	bool			no_proc_warned;	/* M */
 } mon = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -92,6 +95,7 @@ struct sample {
 	unsigned		flags;
 	uwq_work_fn		func;
 	enum verdict		verdict;
+	int			cpu;		/* where a blocked one last ran */
 };
 
 static void bump_events(void)
@@ -124,10 +128,13 @@ uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* 'S', 'D', 'R', ... from /proc/self/task/<tid>/stat; 0 if unknown. */
-static char thread_state(struct uwq__worker *worker)
+/*
+ * 'S', 'D', 'R', ... from /proc/self/task/<tid>/stat; 0 if unknown. *cpu
+ * gets field 39, the CPU it last ran on.
+ */
+static char thread_state(struct uwq__worker *worker, int *cpu)
 {
-	char buf[160], *p;
+	char buf[512], *p;
 	ssize_t n;
 
 	if (worker->m_stat_fd < 0) {
@@ -148,7 +155,21 @@ static char thread_state(struct uwq__worker *worker)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || p[1] != ' ')
+		return 0;
+	*cpu = -1;
+	{
+		char *q = p + 2;
+		int field = 3;
+
+		while (*q && field < 39) {
+			if (*q++ == ' ')
+				field++;
+		}
+		if (field == 39)
+			*cpu = atoi(q);
+	}
+	return p[2];
 }
 
 static void judge(struct sample *s)
@@ -168,7 +189,7 @@ static void judge(struct sample *s)
 	} else if (thresh && c - wk->m_cpu_base >= thresh) {
 		s->verdict = V_HOG;
 	} else if (uwq__g.cfg.monitor_tick_ns && c == wk->m_last_cpu && wk->m_last_tick + 1 == mon.tick) {
-		char st = thread_state(wk);
+		char st = thread_state(wk, &s->cpu);
 
 		if (st == 'S' || st == 'D')
 			s->verdict = V_BLOCKED;
@@ -196,7 +217,7 @@ static int collect(struct uwq__pool *pool, struct sample *out)
 		} else if (wk->flags & WORKER_NOT_RUNNING) {
 			continue;
 		}
-		out[n++] = (struct sample){ wk, wk->seq, wk->flags, wk->current_func, V_NONE };
+		out[n++] = (struct sample){ wk, wk->seq, wk->flags, wk->current_func, V_NONE, -1 };
 	}
 	pool->m_rr = nblocked == BLOCKED_POLL ? pool->m_rr + BLOCKED_POLL : 0;
 	return n;
@@ -215,8 +236,9 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *
 			if (wk->flags & WORKER_NOT_RUNNING)
 				break;
 			uwq__worker_set_flags(wk, WORKER_AUTO_BLOCKED);
-			if (uwq__kick_pool(pool))
+			if (uwq__kick_pool_cpu(pool, s[i].cpu))
 				wk->current_pwq->stat_cm_wakeups++;
+			mon.fast_until = uwq__now_ns() + 8 * uwq__g.cfg.monitor_tick_ns;
 			break;
 		case V_WOKE:
 			uwq__worker_clr_flags(wk, WORKER_AUTO_BLOCKED);
@@ -360,7 +382,7 @@ static void *monitor_thread(void *arg)
 
 		if (atomic_load_sc(&mon.armed)) {
 			next_tick = next_tick > now ? next_tick : now;
-			next_tick += tick_ns;
+			next_tick += now < mon.fast_until ? tick_ns / FAST_TICK_DIV : tick_ns;
 			sleep_until(next_tick);
 			mon.tick++;
 			if (!pass(true, &next_reap)) {
@@ -412,13 +434,21 @@ void uwq__monitor_start(void)
 
 void uwq__monitor_shutdown(void)
 {
+	pthread_t t;
+	bool running;
+
 	pthread_mutex_lock(&mon.lock);
-	if (mon.running) {
-		__atomic_store_n(&mon.stop, 1, __ATOMIC_SEQ_CST);
+	running = mon.running;
+	t = mon.thread;
+	__atomic_store_n(&mon.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&mon.lock);
+	if (running) {
+		/* Unlocked: the monitor may itself call uwq__monitor_start(). */
 		bump_events();
-		pthread_join(mon.thread, NULL);
-		mon.running = false;
+		pthread_join(t, NULL);
 	}
+	pthread_mutex_lock(&mon.lock);
+	mon.running = false;
 	__atomic_store_n(&mon.armed, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&mon.poked, 0, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&mon.lock);

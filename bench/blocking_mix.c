@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blocking_mix - concurrency management under a blocking mix (issue 3).
+ *
+ *   blocking_mix [mix] [unhinted|hinted] [SLEEPERS BURNERS]
+ *      SLEEPERS items sleep 10 ms, BURNERS items burn 1 ms of CPU, queued
+ *      at once, interleaved, on uwq_system_unbound_wq. Ideal wall time is
+ *      max(BURNERS ms / ncpu, 10 ms). Prints wall/ideal and the peak number
+ *      of threads (sampled every 2 ms from /proc/self/status).
+ *   blocking_mix monitor
+ *      The monitor thread's CPU use: idle for 2 s (target 0), then with
+ *      ncpu busy workers and a backlog for 2 s (target <= 2 % of one CPU).
+ *
+ * A peer pool cannot be told that an item blocks, so "unhinted" is the
+ * fair comparison; "hinted" wraps the sleep in uwq_blocking_begin/end.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uwq.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void burn_cpu_ns(uint64_t ns)
+{
+	uint64_t end = thread_cpu_ns() + ns;
+
+	while (thread_cpu_ns() < end)
+		;
+}
+
+static int nr_threads(void)
+{
+	char buf[4096], *p;
+	int fd = open("/proc/self/status", O_RDONLY), n = -1;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	p = strstr(buf, "\nThreads:");
+	if (p)
+		n = atoi(p + 9);
+	return n;
+}
+
+static int sampling, peak;
+
+static void *sampler(void *arg)
+{
+	(void)arg;
+	while (__atomic_load_n(&sampling, __ATOMIC_ACQUIRE)) {
+		int n = nr_threads();
+
+		if (n > peak)
+			peak = n;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static int hinted;
+static int left;
+
+static void sleeper(struct uwq_work *w)
+{
+	struct timespec ts = { 0, 10 * 1000000 };
+
+	(void)w;
+	if (hinted)
+		uwq_blocking_begin();
+	nanosleep(&ts, NULL);
+	if (hinted)
+		uwq_blocking_end();
+	__atomic_sub_fetch(&left, 1, __ATOMIC_RELEASE);
+}
+
+static void burner(struct uwq_work *w)
+{
+	(void)w;
+	burn_cpu_ns(1000000);
+	__atomic_sub_fetch(&left, 1, __ATOMIC_RELEASE);
+}
+
+static int mix(int sleepers, int burners)
+{
+	struct uwq_work *items = calloc((size_t)(sleepers + burners), sizeof(*items));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	double ideal_ms, wall_ms;
+	pthread_t t;
+	uint64_t t0;
+	int base, i, s = 0, b = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		ncpu = CPU_COUNT(&set);
+	/* Warm the pool up so thread start-up is not in the measurement. */
+	uwq_flush_workqueue(uwq_system_unbound_wq);
+	base = nr_threads();
+	__atomic_store_n(&sampling, 1, __ATOMIC_RELEASE);
+	pthread_create(&t, NULL, sampler, NULL);
+	left = sleepers + burners;
+	t0 = now_ns();
+	for (i = 0; s < sleepers || b < burners; i++) {
+		bool sleep_turn = (i % 2 == 0 && s < sleepers) || b == burners;
+
+		uwq_work_init(&items[i], sleep_turn ? sleeper : burner);
+		if (sleep_turn)
+			s++;
+		else
+			b++;
+		uwq_queue_work(uwq_system_unbound_wq, &items[i]);
+	}
+	while (__atomic_load_n(&left, __ATOMIC_ACQUIRE) > 0)
+		usleep(100);
+	wall_ms = (double)(now_ns() - t0) / 1e6;
+	__atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ideal_ms = (double)burners / (double)ncpu;
+	if (ideal_ms < 10)
+		ideal_ms = 10;
+	printf("blocking mix %-8s %d sleep(10ms) + %d burn(1ms) on %ld CPUs: wall %.1f ms, ideal %.1f ms, "
+	       "wall/ideal %.2f, peak threads %d (%d before)\n",
+	       hinted ? "hinted" : "unhinted", sleepers, burners, ncpu, wall_ms, ideal_ms, wall_ms / ideal_ms,
+	       peak, base);
+	uwq_flush_workqueue(uwq_system_unbound_wq);
+	free(items);
+	return 0;
+}
+
+static pid_t find_thread(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	pid_t tid = -1;
+
+	while (d && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strncmp(comm, name, strlen(name)))
+			tid = atoi(e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+static uint64_t task_cpu_ns(pid_t tid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		fclose(f);
+	}
+	return ns;
+}
+
+static int stop_busy;
+
+static void busy_item(struct uwq_work *w)
+{
+	(void)w;
+	burn_cpu_ns(500000);
+	__atomic_sub_fetch(&left, 1, __ATOMIC_RELEASE);
+}
+
+static int monitor_cost(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = 20000;
+	struct uwq_work *items = calloc((size_t)n, sizeof(*items));
+	struct uwq_work warm;
+	uint64_t c0, t0, c1, t1;
+	pid_t mon;
+	int i;
+
+	uwq_work_init(&warm, busy_item);
+	left = 1;
+	uwq_queue_work(uwq_system_wq, &warm);
+	uwq_flush_work(&warm);
+	mon = find_thread("uwq-monitor");
+	if (mon < 0) {
+		printf("monitor: not running\n");
+		return 1;
+	}
+	c0 = task_cpu_ns(mon);
+	t0 = now_ns();
+	sleep(2);
+	c1 = task_cpu_ns(mon);
+	t1 = now_ns();
+	printf("monitor CPU idle:                %.3f %% of one CPU over %.1f s\n",
+	       100.0 * (double)(c1 - c0) / (double)(t1 - t0), (double)(t1 - t0) / 1e9);
+
+	/* ncpu busy workers and a backlog: 0.5 ms items, many queued per CPU. */
+	left = n;
+	c0 = task_cpu_ns(mon);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		uwq_work_init(&items[i], busy_item);
+		uwq_queue_work_on(i % (int)ncpu, uwq_system_wq, &items[i]);
+	}
+	while (__atomic_load_n(&left, __ATOMIC_ACQUIRE) > n / 10 && now_ns() - t0 < 2000000000ull)
+		usleep(1000);
+	c1 = task_cpu_ns(mon);
+	t1 = now_ns();
+	printf("monitor CPU backlogged (%ld busy): %.3f %% of one CPU over %.1f s\n", ncpu,
+	       100.0 * (double)(c1 - c0) / (double)(t1 - t0), (double)(t1 - t0) / 1e9);
+	__atomic_store_n(&stop_busy, 1, __ATOMIC_RELEASE);
+	uwq_flush_workqueue(uwq_system_wq);
+	free(items);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "mix";
+	int ret;
+
+	if (!strcmp(mode, "monitor")) {
+		ret = monitor_cost();
+	} else {
+		hinted = argc > 2 && !strcmp(argv[2], "hinted");
+		ret = mix(argc > 3 ? atoi(argv[3]) : 200, argc > 4 ? atoi(argv[4]) : 200);
+	}
+	return uwq_shutdown() || ret;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# uwq micro-benchmarks: idle-spin windows (latency at several gaps, throughput),
+# each in a fresh process, then the blocking mix and the monitor cost. Usage:
+#   bench/run.sh [build-dir]
+set -eu
+b=${1:-build-bench}/bench/wq_micro
+"$b" floor 1000
+for spin in 0 5000 20000 50000; do
+  for gap in 2 10 30 100 1000; do
+    UWQ_IDLE_SPIN_NS=$spin "$b" latency $gap 2000
+  done
+  UWQ_IDLE_SPIN_NS=$spin "$b" throughput 1000000
+done
+m=${1:-build-bench}/bench/blocking_mix
+for mode in unhinted hinted; do
+  for i in 1 2 3; do "$m" mix $mode 200 200; done
+done
+"$m" monitor
