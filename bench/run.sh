@@ -17,3 +17,4 @@ for mode in unhinted hinted; do
   for i in 1 2 3; do "$m" mix $mode 200 200; done
 done
 "$m" monitor
+"${1:-build-bench}/bench/probe_cost"

@@ -303,10 +303,14 @@ static bool pool_pass(struct uwq__pool *pool, bool ticking, uint64_t now, uint64
 	if (pending && (load_acquire(&pool->started) == 0 || uwq__need_to_create_worker(pool))) {
 		if (!pool->create_fail_at || now >= pool->create_fail_at + cooldown)
 			create = true;
+		if (!pool->mayday_at && pool->nr_workers >= pool->max_workers)
+			pool->mayday_at = now + uwq__g.cfg.mayday_initial_ns;	/* at the cap */
 		if (pool->mayday_at && now >= pool->mayday_at) {
 			uwq__send_mayday(pool);
 			pool->mayday_at = now + uwq__g.cfg.mayday_interval_ns;
 		}
+	} else if (!pool->create_fail_at) {
+		pool->mayday_at = 0;	/* the need passed: next episode starts afresh */
 	}
 	if (pending)
 		uwq__watchdog_check(pool, now);

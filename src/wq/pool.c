@@ -42,10 +42,23 @@
  * hands over the CPU. 20 µs gave the best tails; 50 µs let the spinner
  * compete with the submitter. UWQ_IDLE_SPIN_NS overrides the default.
  *
- * Growth is capped per pool (UWQ_MAX_WORKERS, default 256): at the cap the
- * manager stops creating and items wait for a running worker. Idle
- * reaping, creation retry with cooldown, the rescuer and the monitor that
- * detects unhinted blocking are issue 3's; they plug into the flags below.
+ * Growth is capped per pool (UWQ_MAX_WORKERS; default 64 + 8 per CPU of
+ * the pool). A worker exists per blocked item, and the cap is what stops a
+ * thread per item: 64 blocked items per pool already hide 10 ms sleeps
+ * behind 1 ms of CPU work each (the blocking mix needs about 20 per CPU);
+ * past that, threads add memory (an 8 MiB stack reservation and ~40 KiB
+ * resident each) and scheduler load, not throughput. At the cap the manager
+ * stops creating, items wait for a running worker, the watchdog names the
+ * pool as at the cap, and the mayday timer still summons the rescuers of
+ * UWQ_MEM_RECLAIM queues. A creation failure likewise lets the manager go
+ * on working; the monitor retries after the cooldown (monitor.c).
+ *
+ * Idle workers beyond the kernel's reserve (2 idle plus 1 per 4 busy;
+ * UWQ_IDLE_RESERVE) exit after UWQ_IDLE_TIMEOUT_MS, default 60 s rather
+ * than the kernel's 300 s: a thread costs ~32 µs to create here, so
+ * recreating one after a quiet minute is cheap, while embedded daemons
+ * care about idle memory; a burst pattern repeating within a minute keeps
+ * its workers. The monitor culls (uwq__pool_reap) and joins them.
  *
  * CONCURRENCY
  * pool->lock guards everything marked L in internal/wq.h. worker->wake is
@@ -226,6 +239,10 @@ static bool manage_workers(struct uwq__worker *worker)
 				uwq__log("pool %s: at the cap of %d workers; items wait for a running worker",
 					 pool->name, pool->max_workers);
 			pool->create_warned = true;
+			/* Rescuer-backed queues still progress (mayday). */
+			if (!pool->mayday_at)
+				pool->mayday_at = uwq__now_ns() + uwq__g.cfg.mayday_initial_ns;
+			uwq__monitor_arm();
 			break;
 		}
 		pthread_mutex_unlock(&pool->lock);
