@@ -12,6 +12,9 @@
  * thread: exit() could run library destructors that wait for the very
  * workers a failed test left blocked, turning a named failure into a hang.
  * While stderr is captured, the failure message goes to the real stderr.
+ * A watchdog thread (started before main) fails a program still running
+ * after UTIL_TEST_BUDGET_NS, naming the last PHASE(): so a test stuck inside
+ * a uwq call that never returns still ends as a named failure.
  */
 #ifndef UWQ_TESTS_UTIL_H
 #define UWQ_TESTS_UTIL_H

@@ -185,9 +185,13 @@ bool uwq_flush_delayed_work(struct uwq_delayed_work *dw)
 		uwq__report_self_wait("uwq_flush_delayed_work()", &dw->work);
 		return false;
 	}
-	if (uwq__timer_steal(dw))
+	bool fired = uwq__timer_steal(dw);
+
+	/* An armed item was pending: true even if its run is over by the
+	 * time uwq_flush_work() looks (it may be very quick). */
+	if (fired)
 		uwq__queue_work(dw->cpu, dw->wq, &dw->work);
-	return uwq_flush_work(&dw->work);
+	return uwq_flush_work(&dw->work) || fired;
 }
 
 bool uwq_cancel_work_sync(struct uwq_work *w)

@@ -131,6 +131,7 @@ static void test_refuse_outside(int round)
 	atomic_store(&drained, 0);
 	atomic_store(&drain_ret, 1);
 	atomic_store(&fresh_runs, 0);
+	atomic_store(&outsider_runs, 0);
 	uwq_work_init(&g_item, gated_fn);
 	uwq_work_init(outsider, outsider_fn);
 	uwq_work_init(outsider2, outsider_fn);
@@ -182,8 +183,15 @@ static void test_refuse_outside(int round)
 	 * leaves PENDING set, a caller bug anyway): say, do not assert. Each
 	 * round uses fresh items so this cannot matter.
 	 */
-	if (uwq_work_pending(outsider) || uwq_work_pending(outsider2))
+	if (uwq_work_pending(outsider) || uwq_work_pending(outsider2)) {
 		NOTE("round %d: a refused item was left pending (as the kernel does)", round);
+	} else {
+		CHECK(uwq_queue_work(wq, outsider), "round %d: requeueing a refused item failed",
+		      round);
+		uwq_flush_work(outsider);
+		CHECK(atomic_load(&outsider_runs) == 1, "a refused item queued again ran %d times",
+		      atomic_load(&outsider_runs));
+	}
 }
 
 int main(void)
