@@ -96,6 +96,7 @@ struct uwq__worker {
 	unsigned		m_seq;
 	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
 	uint64_t		m_last_cpu;
+	uint64_t		m_last_wall;
 	uint64_t		m_last_tick;
 	int			m_stat_fd;	/* /proc/self/task/<tid>/stat, -1 until needed */
 };
@@ -137,6 +138,7 @@ struct uwq__pool {
 	struct uwq__list	dead;		/* L: reaped workers to join */
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
+	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
 };
 
 struct uwq__pwq {

@@ -222,11 +222,14 @@ static void worker_wait(struct uwq__worker *worker)
 /*
  * The kernel's manage_workers(): the worker that found no idle worker left
  * creates one, so that a worker is on standby before work starts. Returns
- * false if another worker is already managing. Lock dropped and retaken.
+ * true if it created one (the lock was dropped: recheck); false if another
+ * worker is managing, or at the cap, or creation failed: then the caller
+ * works without a standby (unlike the kernel, which waits here).
  */
 static bool manage_workers(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
+	bool created = false;
 
 	if (pool->manager_active)
 		return false;
@@ -258,9 +261,10 @@ static bool manage_workers(struct uwq__worker *worker)
 			pool->create_warned = true;
 			break;
 		}
+		created = true;
 	}
 	pool->manager_active = false;
-	return true;
+	return created;
 }
 
 static void worker_setup_thread(struct uwq__worker *worker)

@@ -145,9 +145,13 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	uwq__waiters_start(pool, worker, w);
 	if (intensive)
 		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
-	/* A not-running worker must chain the next item to someone else. */
+	/* A not-running worker must chain the next item to someone else.
+	 * Work left waiting behind a running one: the monitor must watch in
+	 * case this item blocks without a hint (monitor.c). */
 	if (uwq__need_more_worker(pool))
 		uwq__kick_pool(pool);
+	else if (!wlist_empty(&pool->worklist))
+		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
 
 	func(w);
