@@ -219,6 +219,8 @@ int uwq__cpu_index(int cpu);	/* index of an allowed CPU; falls back to a valid o
 struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus, int concurrency);
 void uwq__pool_destroy(struct uwq__pool *pool);
 void uwq__pool_start(struct uwq__pool *pool);
+bool uwq__pool_claim_standby(struct uwq__pool *pool);	/* L held */
+void uwq__pool_make_standby(struct uwq__pool *pool);
 bool uwq__kick_pool(struct uwq__pool *pool);	/* L held */
 bool uwq__kick_pool_cpu(struct uwq__pool *pool, int cpu);	/* L held; prefer a worker last on @cpu */
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */

@@ -6,8 +6,11 @@
  * DESIGN: userspace has no scheduler hook, so a worker tells its pool. The
  * explicit hint uwq_blocking_begin()/end() and uwq's own waits (flush,
  * cancel_sync, drain, a collision wait) set WORKER_BLOCKED: the worker
- * leaves nr_running and, if work is pending, an idle worker is kicked,
- * which becomes manager and creates a standby if it was the last. On end
+ * leaves nr_running and, if work is pending, an idle worker is kicked. If
+ * that was the last idle worker, the blocking worker creates the next
+ * standby itself before it blocks (its time is free), so the woken worker
+ * starts on the queued item at once instead of first creating a thread
+ * (~32 µs here), as the kernel's manager would. On end
  * the worker counts as running again; if that makes the pool
  * over-subscribed, keep_working() sends the surplus idle after their
  * current item. The automatic monitor of issue 3 sets the same flag from
@@ -22,14 +25,18 @@
 void uwq__block_begin(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
+	bool standby;
 
 	pthread_mutex_lock(&pool->lock);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
+	standby = uwq__pool_claim_standby(pool);
 	if (uwq__kick_pool_cpu(pool, sched_getcpu()) && worker->current_pwq)
 		worker->current_pwq->stat_cm_wakeups++;
 	else if (uwq__need_to_create_worker(pool))
 		uwq__monitor_arm();	/* nobody to wake: retry/mayday */
 	pthread_mutex_unlock(&pool->lock);
+	if (standby)
+		uwq__pool_make_standby(pool);
 }
 
 void uwq__block_end(struct uwq__worker *worker)

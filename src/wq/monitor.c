@@ -246,7 +246,8 @@ static int collect(struct uwq__pool *pool, struct sample *out, bool *has_blocked
 }
 
 /* Under pool->lock: act on verdicts still valid for the same item. */
-static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *hogs, int *nhogs)
+static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *hogs, int *nhogs,
+		  bool *standby)
 {
 	for (int i = 0; i < n; i++) {
 		struct uwq__worker *wk = s[i].worker;
@@ -258,6 +259,7 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *
 			if (wk->flags & WORKER_NOT_RUNNING)
 				break;
 			uwq__worker_set_flags(wk, WORKER_AUTO_BLOCKED);
+			*standby |= uwq__pool_claim_standby(pool);
 			if (uwq__kick_pool_cpu(pool, s[i].cpu))
 				wk->current_pwq->stat_cm_wakeups++;
 			mon.fast_until = uwq__now_ns() + 8 * uwq__g.cfg.monitor_tick_ns;
@@ -270,6 +272,7 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *
 			if (wk->flags & WORKER_NOT_RUNNING)
 				break;
 			uwq__worker_set_flags(wk, WORKER_CPU_INTENSIVE);
+			*standby |= uwq__pool_claim_standby(pool);
 			wk->current_pwq->stat_cpu_intensive++;
 			if (uwq__kick_pool(pool))
 				wk->current_pwq->stat_cm_wakeups++;
@@ -367,11 +370,15 @@ detect:
 	if (n) {
 		for (int i = 0; i < n; i++)
 			judge(&s[i]);
+		bool standby = false;
+
 		pthread_mutex_lock(&pool->lock);
-		apply(pool, s, n, hogs, &nhogs);
+		apply(pool, s, n, hogs, &nhogs, &standby);
 		if (uwq__need_to_create_worker(pool) && !pool->create_fail_at)
 			create = true;
 		pthread_mutex_unlock(&pool->lock);
+		if (standby)
+			uwq__pool_make_standby(pool);
 		for (int i = 0; i < nhogs; i++)
 			uwq__hog_report(hogs[i]);
 	}

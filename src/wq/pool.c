@@ -267,6 +267,34 @@ static bool manage_workers(struct uwq__worker *worker)
 	return created;
 }
 
+/*
+ * A worker is about to block (hint, or the monitor saw it) and the pool
+ * kicked its last idle worker. Rather than let the woken worker create the
+ * next standby before it may work (manage_workers), the caller creates it:
+ * its own time is free (it is about to block, or it is the monitor). L
+ * held; returns true if the caller must call uwq__pool_make_standby().
+ */
+bool uwq__pool_claim_standby(struct uwq__pool *pool)
+{
+	if (pool->nr_idle > 1 || pool->manager_active || pool->nr_workers >= pool->max_workers ||
+	    !uwq__need_more_worker(pool))
+		return false;
+	pool->manager_active = true;
+	return true;
+}
+
+/* Create the standby claimed by uwq__pool_claim_standby(); lock not held. */
+void uwq__pool_make_standby(struct uwq__pool *pool)
+{
+	int err = uwq__create_worker(pool);
+
+	pthread_mutex_lock(&pool->lock);
+	pool->manager_active = false;
+	if (!err)
+		uwq__kick_pool(pool);	/* in case the woken one blocked meanwhile */
+	pthread_mutex_unlock(&pool->lock);
+}
+
 static void worker_setup_thread(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
