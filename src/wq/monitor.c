@@ -14,12 +14,12 @@
  *
  * DESIGN
  * Detecting a blocked thread from outside. Measured on the target (2 vCPU
- * VM): reading another thread's CPU clock (pthread_getcpuclockid +
- * clock_gettime) costs ~1.4 µs and stops exactly for a blocked thread, but
- * also for a runnable one preempted by another (23-30 % of 1 ms windows
- * with a CPU oversubscribed); pread() of /proc/self/task/<tid>/stat on a
- * kept-open fd costs ~2.3 µs and says 'S'/'D' (blocked) or 'R' (running or
- * runnable). schedstat and stat's utime step every 4-10 ms: useless as a
+ * VM; bench/probe_cost): reading another thread's CPU clock
+ * (pthread_getcpuclockid + clock_gettime) costs 1.4-2.2 µs and stops
+ * exactly for a blocked thread, but also for a runnable one preempted by
+ * another (no progress in 23-32 % of 1 ms windows with two spinners on one
+ * CPU); pread() of /proc/self/task/<tid>/stat on a kept-open fd costs
+ * 2.3-3.0 µs and says 'S'/'D' (blocked) or 'R' (running or runnable). schedstat and stat's utime step every 4-10 ms: useless as a
  * progress signal at a 1 ms tick. So, on each tick, for every running
  * worker of a backlogged pool: read its CPU clock; a worker whose clock
  * advanced less than the wall time since the previous sample (minus 20 µs
@@ -28,8 +28,20 @@
  * read, and only 'S' or 'D' counts as blocked. Preemption ('R') never does,
  * so CPU-bound items never spawn workers. Comparing progress with elapsed
  * time, rather than waiting for a tick with no progress at all, catches a
- * block at the first sample after it instead of the second: measured in
- * the blocking mix, block-to-next-start p50 334 -> (see bench) µs. The stat fd is opened the first time a worker is a
+ * block at the first sample after it instead of the second.
+ *
+ * Tick rate. 1 ms by default; for 8 ms after a block is detected in a pool,
+ * that pool is sampled every 125 µs (only its running workers; the rest of
+ * the pass stays at 1 ms). Measured with the blocking mix (bench/
+ * blocking_mix: 200 unhinted 10 ms sleeps + 200 1 ms burns on 2 CPUs), the
+ * time from a sleeper's start to the next item's start went p50 334 µs
+ * (1 ms tick, no-progress rule) -> 171-201 µs (progress rule, 125 µs fast
+ * ticks) -> 130-220 µs (standby created by the monitor), and wall/ideal
+ * from 2.9 to 1.32-1.46. The price: in such bursts the monitor uses ~18 %
+ * of one CPU (each wake-up costs 10-20 µs in this VM); a CPU-bound
+ * backlog keeps the 1 ms tick (1.2 % of one CPU), an idle process 0 %.
+ * The monitor runs SCHED_FIFO 1 where permitted (else nice -20 or -5):
+ * its ticks must land when every CPU is busy, which is when they matter. The stat fd is opened the first time a worker is a
  * suspect and kept until it exits: fds only for workers that ever block.
  * A blocked worker counts as running again when its CPU clock moves (it
  * ran) or when its item ends. Blocked workers are polled round-robin, at
@@ -39,10 +51,11 @@
  * perf_event_paranoid <= 1 or root; left as an optional later mode), and
  * polling /proc for every worker every tick (2.3 µs each, 10x the clock).
  *
- * Cost. The tick (1 ms, clock_nanosleep) runs only while armed: a queueing
- * that woke nobody and left work waiting arms it (one futex wake on the
- * 0->1 transition; later queueings read one word). It disarms when no pool
- * has queued work or auto-blocked workers. An idle process pays nothing;
+ * Cost. The tick (clock_nanosleep) runs only while armed: a queueing that
+ * woke nobody and left work waiting, or a worker starting an item with
+ * work left behind it, arms it (one futex wake on the 0->1 transition;
+ * otherwise one load). It disarms when no pool has queued work or
+ * auto-blocked workers. An idle process pays nothing;
  * a backlogged pool with n running workers pays n clock reads per tick.
  * Reaping needs no tick: when disarmed the monitor sleeps until the next
  * idle expiry, and worker_enter_idle() pokes it when a pool first has too
