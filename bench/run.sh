@@ -13,6 +13,7 @@ for spin in 0 5000 20000 50000; do
   UWQ_IDLE_SPIN_NS=$spin "$b" throughput 1000000
 done
 m=${1:-build-bench}/bench/blocking_mix
+"$m" mix hinted 0 200	# the floor: the burns alone, no blocking
 for mode in unhinted hinted; do
   for i in 1 2 3; do "$m" mix $mode 200 200; done
 done
