@@ -8,5 +8,6 @@
 #include <uwq/common.h>
 #include <uwq/workqueue.h>
 #include <uwq/stats.h>
+#include <uwq/irq.h>
 
 #endif /* UWQ_H */

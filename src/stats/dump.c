@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 
+#include "internal/irq.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 #include <uwq/stats.h>
@@ -94,4 +95,5 @@ void uwq_dump(FILE *f)
 	list_for_each(pos, &uwq__g.wqs)
 		dump_wq(f, container_of(pos, struct uwq_workqueue, node));
 	pthread_mutex_unlock(&uwq__g.lock);
+	uwq__irq_dump(f);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/irq.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 
@@ -161,10 +162,6 @@ int uwq_shutdown(void)
 		return -EBUSY;
 	}
 	pthread_mutex_lock(&uwq__g.lock);
-	if (!uwq__g.ready) {
-		pthread_mutex_unlock(&uwq__g.lock);
-		return 0;
-	}
 	list_for_each(pos, &uwq__g.wqs) {
 		struct uwq_workqueue *wq = container_of(pos, struct uwq_workqueue, node);
 
@@ -173,6 +170,15 @@ int uwq_shutdown(void)
 			pthread_mutex_unlock(&uwq__g.lock);
 			return -EBUSY;
 		}
+	}
+	pthread_mutex_unlock(&uwq__g.lock);
+	/* Interrupt lines are the caller's too: none may be left. */
+	if (uwq__irq_shutdown())
+		return -EBUSY;
+	pthread_mutex_lock(&uwq__g.lock);
+	if (!uwq__g.ready) {
+		pthread_mutex_unlock(&uwq__g.lock);
+		return 0;
 	}
 	pthread_mutex_unlock(&uwq__g.lock);
 

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uwq/irq.h - threaded interrupt handlers for userspace
+ * (the kernel's request_threaded_irq() model, DESIGN.md §3).
+ *
+ * A *line* is an event source (an fd the dispatcher polls) plus a *chip*
+ * that says how to acknowledge, mask and unmask it. Lines are numbered from
+ * 1. Handlers attach to a line with uwq_request_threaded_irq():
+ *
+ *  - the primary handler runs in the dispatcher thread ("uwq-irqd", hard
+ *    interrupt context: it must not block) and says whether its device
+ *    interrupted: UWQ_IRQ_NONE (not mine), UWQ_IRQ_HANDLED, or
+ *    UWQ_IRQ_WAKE_THREAD to run the slow part in the action's own thread
+ *    ("irq/<n>-<name>", SCHED_FIFO 50 where permitted);
+ *  - on a shared line every primary runs and the results are OR-ed;
+ *  - UWQ_IRQF_ONESHOT keeps the line masked until every woken thread
+ *    handler has returned;
+ *  - waking a thread that is already due to run coalesces into one run:
+ *    a thread handler must handle everything outstanding;
+ *  - a line whose handlers answer UWQ_IRQ_NONE to 99,900 of 100,000 events
+ *    is disabled with one "nobody cared" report;
+ *  - UWQ_THREADIRQS=1 in the environment (read at first use) runs every
+ *    primary not marked UWQ_IRQF_NO_THREAD in a thread, oneshot.
+ *
+ * Errors follow the kernel: -EINVAL for an unknown line or an invalid
+ * handler/flag combination, -EBUSY for a sharing conflict.
+ */
+#ifndef UWQ_IRQ_H
+#define UWQ_IRQ_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <uwq/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+	UWQ_IRQ_NONE = 0,		/* not my device */
+	UWQ_IRQ_HANDLED = 1,		/* handled */
+	UWQ_IRQ_WAKE_THREAD = 2,	/* run my thread handler */
+} uwq_irqreturn_t;
+
+typedef uwq_irqreturn_t (*uwq_irq_handler_t)(int irq, void *dev_id);
+
+/* Request flags (the kernel's IRQF_* values). */
+#define UWQ_IRQF_SHARED		0x00000080UL
+#define UWQ_IRQF_ONESHOT	0x00002000UL
+#define UWQ_IRQF_NO_THREAD	0x00010000UL
+
+/* Triggers for uwq_irq_create_fd(). */
+#define UWQ_IRQ_LEVEL		1u	/* readable = asserted; the handler must clear the source */
+#define UWQ_IRQ_EDGE		2u	/* a new readiness edge is an event */
+
+/* Chip flags */
+#define UWQ_IRQCHIP_LEVEL	(1u << 0)	/* level semantics: never replayed, re-polled */
+
+/**
+ * struct uwq_irq_chip - how a line's source is read and masked.
+ * @name: shown in dumps
+ * @fd: the pollable fd the dispatcher waits on (EPOLLIN); called once
+ * @ack: consume the event before the primaries run (for an eventfd, read
+ *       the counter); add to *missed the events that were merged or lost.
+ *       Return 1 if an event was pending, 0 if none (spurious wake-up), or
+ *       -errno. Optional: NULL means "nothing to consume".
+ * @mask, @unmask: device-level mask (optional; the dispatcher always stops
+ *       polling a masked line as well). UIO's unmask writes 1.
+ * @release: called by uwq_irq_destroy(); optional
+ * @flags: UWQ_IRQCHIP_*
+ * Chip callbacks run in the dispatcher, or in the thread that unmasks.
+ */
+struct uwq_irq_chip {
+	const char	*name;
+	int		(*fd)(void *chip_data);
+	int		(*ack)(void *chip_data, uint64_t *missed);
+	void		(*mask)(void *chip_data);
+	void		(*unmask)(void *chip_data);
+	void		(*release)(void *chip_data);
+	unsigned	flags;
+};
+
+/**
+ * uwq_irq_create() - a line over a custom chip.
+ * Context: thread context. Return: the line number (>= 1), or -EINVAL (NULL
+ * chip or no fd callback or a negative fd), -ENOMEM, -ENOSPC (too many lines).
+ */
+UWQ_API int uwq_irq_create(const struct uwq_irq_chip *chip, void *chip_data);
+
+/**
+ * uwq_irq_create_eventfd() - a software line, raised with uwq_irq_raise().
+ * Return: the line number, or -errno.
+ */
+UWQ_API int uwq_irq_create_eventfd(void);
+
+/**
+ * uwq_irq_raise() - raise a software line. Raises the dispatcher has not
+ * read yet merge into one event, as an eventfd counter does.
+ * Context: any thread; async-signal-safe (one write(2)).
+ * Return: 0; -EINVAL for an unknown line or one that is not a software line.
+ */
+UWQ_API int uwq_irq_raise(int irq);
+
+/**
+ * uwq_irq_create_fd() - a line over any pollable fd, which it does not own.
+ * UWQ_IRQ_LEVEL: the line fires while the fd is readable (the handler must
+ * make it unreadable); UWQ_IRQ_EDGE: it fires on each readiness edge.
+ * Return: the line number; -EINVAL for a negative fd or a bad trigger.
+ */
+UWQ_API int uwq_irq_create_fd(int fd, unsigned trigger);
+
+/**
+ * uwq_irq_create_timer() - a periodic line (timerfd); missed expirations
+ * are counted.
+ * Return: the line number; -EINVAL for a zero period; -errno from timerfd.
+ */
+UWQ_API int uwq_irq_create_timer(uint64_t period_ns);
+
+/**
+ * uwq_irq_destroy() - remove a line with no handlers left.
+ * Return: 0; -EINVAL for an unknown line; -EBUSY while handlers are requested.
+ */
+UWQ_API int uwq_irq_destroy(int irq);
+
+/**
+ * uwq_request_threaded_irq() - attach handlers to a line.
+ * @handler: primary handler, or NULL for the default one (wakes the thread;
+ *           requires UWQ_IRQF_ONESHOT)
+ * @thread_fn: thread handler, or NULL for none
+ * @flags: UWQ_IRQF_SHARED, UWQ_IRQF_ONESHOT, UWQ_IRQF_NO_THREAD
+ * @name: names the thread and appears in dumps; returned by uwq_free_irq()
+ * @dev_id: identifies the action on a shared line (required there)
+ *
+ * The handlers may run before this returns. A failed request never calls
+ * them.
+ * Context: thread context; may create a thread.
+ * Return: 0; -EINVAL for an unknown line, both handlers NULL, NULL @name,
+ * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or a NULL @handler
+ * without UWQ_IRQF_ONESHOT; -EBUSY if the line has an action and either
+ * is not shared, or their ONESHOT flags differ; -ENOMEM or -EAGAIN.
+ */
+UWQ_API int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+				     unsigned long flags, const char *name, void *dev_id);
+
+/** uwq_request_irq() - uwq_request_threaded_irq() without a thread handler. */
+UWQ_API int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name,
+			    void *dev_id);
+
+/**
+ * uwq_free_irq() - detach the action @dev_id from @irq: waits for its
+ * handlers to finish and stops its thread.
+ * Context: thread context, not the line's own handlers.
+ * Return: the name given at request; NULL (and one warning) if no such
+ * action.
+ */
+UWQ_API const char *uwq_free_irq(int irq, void *dev_id);
+
+/**
+ * uwq_disable_irq_nosync() - mask the line; nests. Events arriving while
+ * disabled are kept and delivered by uwq_enable_irq().
+ * Context: any thread, handlers included.
+ */
+UWQ_API void uwq_disable_irq_nosync(int irq);
+
+/**
+ * uwq_disable_irq() - uwq_disable_irq_nosync(), then wait for running
+ * handlers, thread handlers included. From the line's own handler it
+ * reports one line and does not wait.
+ */
+UWQ_API void uwq_disable_irq(int irq);
+
+/**
+ * uwq_enable_irq() - undo one disable; at depth 0 an event that arrived
+ * while disabled is delivered. An unbalanced enable warns once per line.
+ */
+UWQ_API void uwq_enable_irq(int irq);
+
+/** uwq_synchronize_irq() - wait until no handler of @irq runs, threads included. */
+UWQ_API void uwq_synchronize_irq(int irq);
+
+/** uwq_irq_wake_thread() - wake @dev_id's thread handler as a WAKE_THREAD return would. */
+UWQ_API void uwq_irq_wake_thread(int irq, void *dev_id);
+
+/**
+ * uwq_irq_set_affinity() - CPUs for the line's thread handlers (applied by
+ * each thread at its next wake-up).
+ * Return: 0; -EINVAL for an unknown line, NULL or an empty mask.
+ */
+UWQ_API int uwq_irq_set_affinity(int irq, const cpu_set_t *mask);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UWQ_IRQ_H */

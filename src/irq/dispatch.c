@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dispatch.c - "hard interrupt context": the dispatcher thread that turns
+ * fd readiness into primary-handler calls (kernel/irq/chip.c flow
+ * handlers, kernel/irq/handle.c handle_irq_event).
+ *
+ * DESIGN
+ * One epoll thread, "uwq-irqd", SCHED_FIFO 51 where permitted (above the
+ * handler threads at 50, as a hard interrupt is above its threads). One
+ * dispatcher means a line is never run by two dispatchers at once, the
+ * kernel's INPROGRESS guarantee, for free. The flow for an event:
+ * if the line is disabled or has no handler, remember it (pending) and
+ * mask; otherwise ack it through the chip (read the eventfd counter:
+ * raises not yet read merge into one event), mask it if the line is
+ * oneshot, run every action's primary on a snapshot of the chain taken
+ * under the lock, OR the results, wake threads, account for spurious
+ * interrupts, and unmask unless a oneshot thread is still due.
+ *
+ * Masking. Level lines (eventfds, level fds, timerfds) are masked by
+ * polling them for nothing (EPOLL_CTL_MOD with no events), and unmasking
+ * polls them again: an event that arrived while masked is still readable,
+ * so it is delivered then; that is the replay on enable_irq(). Edge lines
+ * (EPOLLET) are masked by a flag: an edge that arrives while masked is
+ * remembered as pending and resent through the resend list when unmasked
+ * (the kernel's software resend, check_irq_resend). A chip's own mask and
+ * unmask (UIO's write of 1) are called as well.
+ * Cost per event on a non-oneshot eventfd line: epoll_wait and one read.
+ * Oneshot adds the two epoll_ctl calls of mask and unmask.
+ *
+ * CONCURRENCY
+ * desc->lock guards line state (D fields); primaries run without it.
+ * free_irq() unlinks an action under the lock and waits for inprogress to
+ * clear before freeing, so the snapshot never points at a freed action.
+ * The resend list has its own leaf lock.
+ *
+ * INVARIANTS
+ *  1. A level line is polled for EPOLLIN iff !masked.
+ *  2. masked && !depth && !threads_oneshot && actions only transiently
+ *     (while primaries run on a oneshot line).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal/irq.h"
+#include "internal/log.h"
+
+static struct {
+	int			epfd;
+	int			resend_fd;	/* eventfd: resend list not empty */
+	pthread_t		thread;
+	bool			running;
+	int			stop;		/* A */
+	pthread_mutex_t		resend_lock;
+	struct uwq__irq_desc	*resend;	/* resend_lock */
+} dsp = { .epfd = -1, .resend_fd = -1, .resend_lock = PTHREAD_MUTEX_INITIALIZER };
+
+static __thread bool in_dispatcher;
+
+bool uwq__irq_in_dispatcher(void)
+{
+	return in_dispatcher;
+}
+
+static int poll_fd(struct uwq__irq_desc *desc, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = desc };
+
+	if (desc->edge)
+		ev.events = EPOLLIN | EPOLLET;
+	return epoll_ctl(dsp.epfd, EPOLL_CTL_MOD, desc->fd, &ev);
+}
+
+int uwq__irq_add_fd(struct uwq__irq_desc *desc)
+{
+	struct epoll_event ev = { .events = desc->edge ? EPOLLIN | EPOLLET : 0, .data.ptr = desc };
+
+	return epoll_ctl(dsp.epfd, EPOLL_CTL_ADD, desc->fd, &ev) ? -errno : 0;
+}
+
+void uwq__irq_del_fd(struct uwq__irq_desc *desc)
+{
+	epoll_ctl(dsp.epfd, EPOLL_CTL_DEL, desc->fd, NULL);
+}
+
+static void resend(struct uwq__irq_desc *desc)
+{
+	uint64_t one = 1;
+
+	if (desc->on_resend)
+		return;
+	desc->on_resend = true;
+	pthread_mutex_lock(&dsp.resend_lock);
+	desc->resend_next = dsp.resend;
+	dsp.resend = desc;
+	pthread_mutex_unlock(&dsp.resend_lock);
+	if (write(dsp.resend_fd, &one, sizeof(one)) < 0)
+		uwq__log("irq %d: cannot resend a pending event: %s", desc->irq, strerror(errno));
+}
+
+void uwq__irq_mask_locked(struct uwq__irq_desc *desc)
+{
+	if (desc->masked)
+		return;
+	desc->masked = true;
+	if (desc->chip->mask)
+		desc->chip->mask(desc->chip_data);
+	if (!desc->edge)
+		poll_fd(desc, false);
+}
+
+void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
+{
+	if (!desc->masked)
+		return;
+	desc->masked = false;
+	if (desc->chip->unmask)
+		desc->chip->unmask(desc->chip_data);
+	if (!desc->edge)
+		poll_fd(desc, true);
+	else if (desc->pending)
+		resend(desc);
+}
+
+/* The primaries of one event, on a snapshot of the chain. Returns the OR. */
+static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action **acts, int n)
+{
+	unsigned res = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct uwq__irq_action *a = acts[i];
+		unsigned ret;
+
+		if (a->forced || !a->handler)
+			ret = UWQ_IRQ_WAKE_THREAD;
+		else
+			ret = (unsigned)a->handler(desc->irq, a->dev_id);
+		if (ret & UWQ_IRQ_WAKE_THREAD) {
+			if (a->has_thread)
+				uwq__irq_wake_thread(desc, a);
+			else if (!(atomic_fetch_or(&a->thread_flags, IRQTF_WARNED) & IRQTF_WARNED))
+				uwq__log("irq %d: handler of %s returned UWQ_IRQ_WAKE_THREAD but has no thread function",
+					 desc->irq, a->name);
+		}
+		res |= ret;
+	}
+	return res;
+}
+
+static void handle_event(struct uwq__irq_desc *desc)
+{
+	struct uwq__irq_action *acts[UWQ_IRQ_MAX_ACTIONS];
+	uint64_t missed = 0;
+	unsigned ret;
+	int n = 0, cpu, r = 1;
+
+	pthread_mutex_lock(&desc->lock);
+	desc->on_resend = false;
+	if (!desc->actions || desc->depth > 0 || desc->masked) {
+		/* Disabled (lazily) or a oneshot thread is due: keep it. */
+		desc->pending = true;
+		uwq__irq_mask_locked(desc);
+		pthread_mutex_unlock(&desc->lock);
+		return;
+	}
+	if (desc->chip->ack)
+		r = desc->chip->ack(desc->chip_data, &missed);
+	desc->pending = false;
+	if (r <= 0) {	/* nothing there after all (spurious wake-up) */
+		pthread_mutex_unlock(&desc->lock);
+		return;
+	}
+	if (desc->oneshot)
+		uwq__irq_mask_locked(desc);
+	desc->inprogress = true;
+	for (struct uwq__irq_action *a = desc->actions; a && n < UWQ_IRQ_MAX_ACTIONS; a = a->next)
+		acts[n++] = a;
+	pthread_mutex_unlock(&desc->lock);
+
+	cpu = sched_getcpu();
+	__atomic_add_fetch(&desc->count[(cpu < 0 ? 0 : cpu) % UWQ_IRQ_CPUS], 1, __ATOMIC_RELAXED);
+	if (missed)
+		__atomic_add_fetch(&desc->missed, missed, __ATOMIC_RELAXED);
+	ret = run_primaries(desc, acts, n);
+	uwq__note_interrupt(desc, ret);
+
+	pthread_mutex_lock(&desc->lock);
+	desc->inprogress = false;
+	if (!desc->depth && !desc->threads_oneshot && desc->actions)
+		uwq__irq_unmask_locked(desc);
+	pthread_cond_broadcast(&desc->wait);
+	pthread_mutex_unlock(&desc->lock);
+}
+
+static void run_resends(void)
+{
+	struct uwq__irq_desc *list;
+	uint64_t v;
+
+	if (read(dsp.resend_fd, &v, sizeof(v)) < 0)
+		return;
+	pthread_mutex_lock(&dsp.resend_lock);
+	list = dsp.resend;
+	dsp.resend = NULL;
+	pthread_mutex_unlock(&dsp.resend_lock);
+	while (list) {
+		struct uwq__irq_desc *d = list;
+
+		list = d->resend_next;
+		handle_event(d);
+	}
+}
+
+static void *dispatcher(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 51 };
+	struct epoll_event ev[32];
+
+	(void)arg;
+	in_dispatcher = true;
+	pthread_setname_np(pthread_self(), "uwq-irqd");
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);	/* best effort; irq threads warn */
+	while (!atomic_load_sc(&dsp.stop)) {
+		int n = epoll_wait(dsp.epfd, ev, 32, -1);
+
+		for (int i = 0; i < n; i++) {
+			if (!ev[i].data.ptr)
+				run_resends();
+			else
+				handle_event(ev[i].data.ptr);
+		}
+	}
+	return NULL;
+}
+
+int uwq__irq_dispatch_init(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	pthread_attr_t attr;
+	sigset_t all;
+	int err;
+
+	if (dsp.running)
+		return 0;
+	dsp.epfd = epoll_create1(EPOLL_CLOEXEC);
+	dsp.resend_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dsp.epfd < 0 || dsp.resend_fd < 0 || epoll_ctl(dsp.epfd, EPOLL_CTL_ADD, dsp.resend_fd, &ev)) {
+		err = -errno;
+		goto fail;
+	}
+	__atomic_store_n(&dsp.stop, 0, __ATOMIC_SEQ_CST);
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
+	err = -pthread_create(&dsp.thread, &attr, dispatcher, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		goto fail;
+	dsp.running = true;
+	return 0;
+fail:
+	if (dsp.epfd >= 0)
+		close(dsp.epfd);
+	if (dsp.resend_fd >= 0)
+		close(dsp.resend_fd);
+	dsp.epfd = dsp.resend_fd = -1;
+	return err;
+}
+
+void uwq__irq_dispatch_shutdown(void)
+{
+	uint64_t one = 1;
+
+	if (!dsp.running)
+		return;
+	__atomic_store_n(&dsp.stop, 1, __ATOMIC_SEQ_CST);
+	if (write(dsp.resend_fd, &one, sizeof(one)) < 0)
+		return;
+	pthread_join(dsp.thread, NULL);
+	close(dsp.epfd);
+	close(dsp.resend_fd);
+	dsp.epfd = dsp.resend_fd = -1;
+	dsp.running = false;
+}

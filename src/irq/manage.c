@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manage.c - interrupt lines and their actions: create/destroy, request and
+ * free, disable/enable/synchronize, affinity (kernel/irq/manage.c).
+ *
+ * DESIGN
+ * Lines live in a table indexed by number (1..255), created lazily with
+ * the dispatcher. Requests follow __setup_irq's rules and error codes:
+ * -EINVAL for an unknown line, no handler at all, SHARED without dev_id,
+ * unknown flags, or the default primary (handler NULL) without ONESHOT
+ * (on a level line it would storm: the primary returns at once and the
+ * line is unmasked while the device still asserts it); -EBUSY when a line
+ * with an action gets a second one that is not shared on both sides or
+ * disagrees on ONESHOT. Each ONESHOT action takes a bit of the line's
+ * threads_oneshot mask. The thread is created before the action is linked,
+ * so a failed request never runs a handler. The first action starts the
+ * line; installing one resets the spurious counters and re-enables a
+ * shared line disabled as spurious ("give it another chance").
+ * UWQ_THREADIRQS=1, read once at first use, force-threads every action
+ * that is not NO_THREAD: it becomes ONESHOT and its primary runs in its
+ * thread (thread.c).
+ * disable nests by depth and is lazy (dispatch.c masks when an event
+ * comes); disable_irq and synchronize_irq wait until no primary runs and no
+ * thread handler is active. Waiting from the line's own handler would wait
+ * for itself: reported once per call and skipped.
+ *
+ * CONCURRENCY: irq_state.lock guards the table; desc->lock each line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal/irq.h"
+#include "internal/log.h"
+#include "internal/wq.h"
+
+int uwq__threadirqs;
+
+static struct {
+	pthread_mutex_t		lock;
+	struct uwq__irq_desc	*lines[UWQ_IRQ_MAX_LINES];	/* lock; A for lookups */
+	bool			inited;				/* lock */
+} irqs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+struct uwq__irq_desc *uwq__irq_desc(int irq)
+{
+	if (irq <= 0 || irq >= UWQ_IRQ_MAX_LINES)
+		return NULL;
+	return load_acquire(&irqs.lines[irq]);
+}
+
+int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge, bool is_eventfd)
+{
+	struct uwq__irq_desc *desc;
+	int irq, err;
+
+	if (!chip || !chip->fd)
+		return -EINVAL;
+	desc = calloc(1, sizeof(*desc));
+	if (!desc)
+		return -ENOMEM;
+	desc->chip = chip;
+	desc->chip_data = chip_data;
+	desc->fd = chip->fd(chip_data);
+	desc->edge = edge;
+	desc->is_eventfd = is_eventfd;
+	desc->masked = true;
+	pthread_mutex_init(&desc->lock, NULL);
+	pthread_cond_init(&desc->wait, NULL);
+	if (sched_getaffinity(0, sizeof(desc->affinity), &desc->affinity))
+		CPU_ZERO(&desc->affinity);
+	if (desc->fd < 0) {
+		err = -EINVAL;
+		goto fail;
+	}
+	pthread_mutex_lock(&irqs.lock);
+	if (!irqs.inited) {
+		const char *s = getenv("UWQ_THREADIRQS");
+
+		uwq__threadirqs = s && s[0] == '1';
+		err = uwq__irq_dispatch_init();
+		if (err) {
+			pthread_mutex_unlock(&irqs.lock);
+			goto fail;
+		}
+		irqs.inited = true;
+	}
+	for (irq = 1; irq < UWQ_IRQ_MAX_LINES && irqs.lines[irq]; irq++)
+		;
+	if (irq == UWQ_IRQ_MAX_LINES) {
+		pthread_mutex_unlock(&irqs.lock);
+		err = -ENOSPC;
+		goto fail;
+	}
+	desc->irq = irq;
+	err = uwq__irq_add_fd(desc);
+	if (err) {
+		pthread_mutex_unlock(&irqs.lock);
+		goto fail;
+	}
+	store_release(&irqs.lines[irq], desc);
+	pthread_mutex_unlock(&irqs.lock);
+	return irq;
+fail:
+	pthread_mutex_destroy(&desc->lock);
+	pthread_cond_destroy(&desc->wait);
+	free(desc);
+	return err;
+}
+
+int uwq_irq_create(const struct uwq_irq_chip *chip, void *chip_data)
+{
+	if (!chip || !chip->fd)
+		return -EINVAL;
+	/* Custom chips are level lines: polled while readable, the ack consumes. */
+	return uwq__irq_create(chip, chip_data, false, false);
+}
+
+int uwq_irq_raise(int irq)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc || !desc->is_eventfd)
+		return -EINVAL;
+	return uwq__irq_raise_fd(desc->chip_data);
+}
+
+int uwq_irq_destroy(int irq)
+{
+	struct uwq__irq_desc *desc;
+
+	pthread_mutex_lock(&irqs.lock);
+	desc = uwq__irq_desc(irq);
+	if (!desc) {
+		pthread_mutex_unlock(&irqs.lock);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&desc->lock);
+	if (desc->actions) {
+		pthread_mutex_unlock(&desc->lock);
+		pthread_mutex_unlock(&irqs.lock);
+		return -EBUSY;
+	}
+	uwq__irq_del_fd(desc);
+	/* An event already fetched by the dispatcher may still be handled. */
+	while (desc->inprogress || desc->on_resend)
+		pthread_cond_wait(&desc->wait, &desc->lock);
+	pthread_mutex_unlock(&desc->lock);
+	store_release(&irqs.lines[irq], NULL);
+	pthread_mutex_unlock(&irqs.lock);
+	if (desc->chip->release)
+		desc->chip->release(desc->chip_data);
+	pthread_mutex_destroy(&desc->lock);
+	pthread_cond_destroy(&desc->wait);
+	free(desc);
+	return 0;
+}
+
+static int alloc_mask(struct uwq__irq_desc *desc, unsigned long *mask)
+{
+	for (unsigned i = 0; i < sizeof(unsigned long) * 8; i++) {
+		if (!(desc->used_masks & (1UL << i))) {
+			*mask = 1UL << i;
+			return 0;
+		}
+	}
+	return -EBUSY;
+}
+
+int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+			     unsigned long flags, const char *name, void *dev_id)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+	struct uwq__irq_action *action, **pp;
+	int err;
+
+	if (!desc || (!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
+	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
+		return -EINVAL;
+	action = calloc(1, sizeof(*action));
+	if (!action)
+		return -ENOMEM;
+	action->desc = desc;
+	action->handler = handler;
+	action->thread_fn = thread_fn;
+	action->name = name;
+	action->dev_id = dev_id;
+	if (uwq__threadirqs && handler && !(flags & UWQ_IRQF_NO_THREAD)) {
+		/* kernel irq_setup_forced_threading() */
+		action->forced = true;
+		flags |= UWQ_IRQF_ONESHOT;
+	}
+	action->flags = flags;
+	if (!handler && !(flags & UWQ_IRQF_ONESHOT)) {
+		uwq__log("irq %d: threaded handler %s requested with no primary handler and without UWQ_IRQF_ONESHOT",
+			 irq, name);
+		free(action);
+		return -EINVAL;
+	}
+
+	pthread_mutex_lock(&desc->lock);
+	if (desc->actions) {
+		unsigned long old = desc->actions->flags;
+
+		if (!(old & flags & UWQ_IRQF_SHARED) || ((old ^ flags) & UWQ_IRQF_ONESHOT)) {
+			pthread_mutex_unlock(&desc->lock);
+			uwq__log("irq %d: flags mismatch: %s (%#lx) vs %s (%#lx)", irq, name, flags,
+				 desc->actions->name, old);
+			free(action);
+			return -EBUSY;
+		}
+	}
+	if ((flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
+		pthread_mutex_unlock(&desc->lock);
+		free(action);
+		return -EBUSY;
+	}
+	desc->used_masks |= action->thread_mask;	/* reserve the bit meanwhile */
+	pthread_mutex_unlock(&desc->lock);
+
+	if (thread_fn || action->forced) {
+		err = uwq__irq_thread_start(action);
+		if (err) {
+			pthread_mutex_lock(&desc->lock);
+			desc->used_masks &= ~action->thread_mask;
+			pthread_mutex_unlock(&desc->lock);
+			free(action);
+			return err;
+		}
+	}
+
+	pthread_mutex_lock(&desc->lock);
+	/* Re-check: another request may have linked in the meantime. */
+	if (desc->actions && (!(desc->actions->flags & flags & UWQ_IRQF_SHARED) ||
+			      ((desc->actions->flags ^ flags) & UWQ_IRQF_ONESHOT))) {
+		desc->used_masks &= ~action->thread_mask;
+		pthread_mutex_unlock(&desc->lock);
+		uwq__irq_thread_stop(action);
+		free(action);
+		return -EBUSY;
+	}
+	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
+		;
+	*pp = action;
+	desc->irq_count = 0;
+	desc->irqs_unhandled = 0;
+	if (action == desc->actions) {
+		desc->oneshot = flags & UWQ_IRQF_ONESHOT;
+		desc->spurious_disabled = false;
+		desc->threads_oneshot = 0;
+		if (!desc->depth)
+			uwq__irq_unmask_locked(desc);
+	} else if (desc->spurious_disabled) {
+		desc->spurious_disabled = false;
+		if (desc->depth > 0 && --desc->depth == 0 && !desc->threads_oneshot)
+			uwq__irq_unmask_locked(desc);
+	}
+	pthread_mutex_unlock(&desc->lock);
+	return 0;
+}
+
+int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name, void *dev_id)
+{
+	if (!handler)
+		return -EINVAL;
+	return uwq_request_threaded_irq(irq, handler, NULL, flags, name, dev_id);
+}
+
+static void report_self_wait(const char *what, int irq)
+{
+	uwq__log("%s(%d) from the line's own handler would wait for itself; not waiting", what, irq);
+}
+
+const char *uwq_free_irq(int irq, void *dev_id)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+	struct uwq__irq_action *action, **pp;
+	const char *name;
+
+	if (!desc) {
+		uwq__log("uwq_free_irq(%d): no such line", irq);
+		return NULL;
+	}
+	pthread_mutex_lock(&desc->lock);
+	for (pp = &desc->actions; *pp && (*pp)->dev_id != dev_id; pp = &(*pp)->next)
+		;
+	action = *pp;
+	if (!action) {
+		pthread_mutex_unlock(&desc->lock);
+		uwq__log("uwq_free_irq(%d): trying to free an already-free action (dev_id %p)", irq, dev_id);
+		return NULL;
+	}
+	*pp = action->next;
+	if (!desc->actions)
+		uwq__irq_mask_locked(desc);
+	/* The dispatcher may hold a snapshot with this action: let it end. */
+	if (!uwq__irq_in_dispatcher()) {
+		while (desc->inprogress)
+			pthread_cond_wait(&desc->wait, &desc->lock);
+	}
+	pthread_mutex_unlock(&desc->lock);
+
+	uwq__irq_thread_stop(action);
+
+	pthread_mutex_lock(&desc->lock);
+	desc->threads_oneshot &= ~action->thread_mask;
+	desc->used_masks &= ~action->thread_mask;
+	if (desc->actions && !desc->depth && !desc->threads_oneshot)
+		uwq__irq_unmask_locked(desc);
+	pthread_mutex_unlock(&desc->lock);
+	name = action->name;
+	free(action);
+	return name;
+}
+
+void uwq_disable_irq_nosync(int irq)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc)
+		return;
+	pthread_mutex_lock(&desc->lock);
+	desc->depth++;	/* lazy: the dispatcher masks when an event comes */
+	pthread_mutex_unlock(&desc->lock);
+}
+
+void uwq_synchronize_irq(int irq)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc)
+		return;
+	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
+		report_self_wait("uwq_synchronize_irq", irq);
+		return;
+	}
+	pthread_mutex_lock(&desc->lock);
+	while (desc->inprogress || desc->threads_active)
+		pthread_cond_wait(&desc->wait, &desc->lock);
+	pthread_mutex_unlock(&desc->lock);
+}
+
+void uwq_disable_irq(int irq)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc)
+		return;
+	uwq_disable_irq_nosync(irq);
+	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
+		report_self_wait("uwq_disable_irq", irq);
+		return;
+	}
+	uwq_synchronize_irq(irq);
+}
+
+void uwq_enable_irq(int irq)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc)
+		return;
+	pthread_mutex_lock(&desc->lock);
+	if (desc->depth == 0) {
+		if (!desc->unbalanced_warned)
+			uwq__log("unbalanced enable for irq %d", irq);
+		desc->unbalanced_warned = true;
+	} else if (--desc->depth == 0) {
+		desc->spurious_disabled = false;
+		if (desc->actions && !desc->threads_oneshot)
+			uwq__irq_unmask_locked(desc);	/* replays a kept event */
+	}
+	pthread_mutex_unlock(&desc->lock);
+}
+
+void uwq_irq_wake_thread(int irq, void *dev_id)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+	struct uwq__irq_action *a;
+
+	if (!desc)
+		return;
+	pthread_mutex_lock(&desc->lock);
+	for (a = desc->actions; a && a->dev_id != dev_id; a = a->next)
+		;
+	pthread_mutex_unlock(&desc->lock);
+	/* As free_irq() cannot run concurrently with its own user's calls. */
+	if (a && a->has_thread)
+		uwq__irq_wake_thread(desc, a);
+}
+
+int uwq_irq_set_affinity(int irq, const cpu_set_t *mask)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+
+	if (!desc || !mask || CPU_COUNT(mask) == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&desc->lock);
+	desc->affinity = *mask;
+	for (struct uwq__irq_action *a = desc->actions; a; a = a->next)
+		atomic_fetch_or(&a->thread_flags, IRQTF_AFFINITY);
+	pthread_mutex_unlock(&desc->lock);
+	return 0;
+}
+
+/* /proc/interrupts layout, then a spurious block per line that has one. */
+void uwq__irq_dump(FILE *f)
+{
+	int ncpu = uwq__g.nr_cpus < UWQ_IRQ_CPUS ? uwq__g.nr_cpus : UWQ_IRQ_CPUS;
+	bool header = false;
+
+	pthread_mutex_lock(&irqs.lock);
+	for (int irq = 1; irq < UWQ_IRQ_MAX_LINES; irq++) {
+		struct uwq__irq_desc *desc = irqs.lines[irq];
+
+		if (!desc)
+			continue;
+		if (!header) {
+			fprintf(f, "%5s", "");
+			for (int c = 0; c < ncpu; c++)
+				fprintf(f, " %10s%-3d", "CPU", uwq__g.cpu_ids[c]);
+			fprintf(f, "\n");
+			header = true;
+		}
+		pthread_mutex_lock(&desc->lock);
+		fprintf(f, "%4d:", irq);
+		for (int c = 0; c < ncpu; c++)
+			fprintf(f, " %13llu",
+				(unsigned long long)__atomic_load_n(&desc->count[uwq__g.cpu_ids[c] % UWQ_IRQ_CPUS],
+								    __ATOMIC_RELAXED));
+		fprintf(f, "  %-8s %-5s", desc->chip->name ? desc->chip->name : "chip", desc->edge ? "Edge" : "Level");
+		for (struct uwq__irq_action *a = desc->actions; a; a = a->next)
+			fprintf(f, "%s%s", a == desc->actions ? "  " : ", ", a->name);
+		fprintf(f, "\n");
+		fprintf(f, "      spurious: unhandled=%llu missed=%llu depth=%d%s",
+			(unsigned long long)__atomic_load_n(&desc->unhandled_total, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&desc->missed, __ATOMIC_RELAXED), desc->depth,
+			desc->spurious_disabled ? " (disabled: nobody cared)" : "");
+		for (struct uwq__irq_action *a = desc->actions; a; a = a->next)
+			if (a->has_thread)
+				fprintf(f, " thread[%s]=%llu", a->name,
+					(unsigned long long)__atomic_load_n(&a->thread_runs, __ATOMIC_RELAXED));
+		fprintf(f, "\n");
+		pthread_mutex_unlock(&desc->lock);
+	}
+	pthread_mutex_unlock(&irqs.lock);
+}
+
+/* uwq_shutdown(): -EBUSY while lines exist; else stop the dispatcher. */
+int uwq__irq_shutdown(void)
+{
+	pthread_mutex_lock(&irqs.lock);
+	for (int irq = 1; irq < UWQ_IRQ_MAX_LINES; irq++) {
+		if (irqs.lines[irq]) {
+			pthread_mutex_unlock(&irqs.lock);
+			uwq__log("uwq_shutdown(): irq line %d still exists: refused", irq);
+			return -EBUSY;
+		}
+	}
+	if (irqs.inited) {
+		uwq__irq_dispatch_shutdown();
+		irqs.inited = false;
+	}
+	pthread_mutex_unlock(&irqs.lock);
+	return 0;
+}
