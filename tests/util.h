@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -425,7 +426,13 @@ static void util_watchdog_start(void)
 	pthread_attr_t attr;
 	pthread_t t;
 
+	sigset_t all;
+
+	/* Block every signal: tests that raise lines with signals need the
+	 * signal blocked in all threads (see uwq_irq_create_signal()). */
+	sigfillset(&all);
 	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, util_watchdog, NULL) == 0)
 		pthread_setname_np(t, "test-watchdog");

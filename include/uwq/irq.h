@@ -55,6 +55,8 @@ typedef uwq_irqreturn_t (*uwq_irq_handler_t)(int irq, void *dev_id);
 
 /* Chip flags */
 #define UWQ_IRQCHIP_LEVEL	(1u << 0)	/* level semantics: never replayed, re-polled */
+#define UWQ_IRQCHIP_MASK_ON_ACK	(1u << 1)	/* the device masks itself when acked (UIO):
+						 * unmask is called after every event */
 
 /**
  * struct uwq_irq_chip - how a line's source is read and masked.
@@ -115,6 +117,41 @@ UWQ_API int uwq_irq_create_fd(int fd, unsigned trigger);
  * Return: the line number; -EINVAL for a zero period; -errno from timerfd.
  */
 UWQ_API int uwq_irq_create_timer(uint64_t period_ns);
+
+/**
+ * uwq_irq_create_uio() - a line over a UIO device (/dev/uioN). The
+ * dispatcher reads the 4-byte interrupt count (a jump of more than one is
+ * counted as missed interrupts) and re-enables the interrupt by writing 1
+ * once the line is unmasked (after the primaries, or after the oneshot
+ * threads). uwq owns the fd it opens.
+ * Return: the line number; -errno from open(); -EINVAL for NULL.
+ */
+UWQ_API int uwq_irq_create_uio(const char *path);
+
+/**
+ * uwq_irq_create_uio_fd() - as uwq_irq_create_uio() over an fd the caller
+ * opened (and keeps: uwq never closes it), e.g. to mmap the device too.
+ * Return: the line number; -EINVAL for a negative fd.
+ */
+UWQ_API int uwq_irq_create_uio_fd(int fd);
+
+/**
+ * uwq_irq_create_gpio() - a line over a GPIO character-device line request
+ * (v2 uAPI: the fd from GPIO_V2_GET_LINE_IOCTL with edge detection). Each
+ * event is a struct gpio_v2_line_event record; all records available are
+ * read per event, and gaps in their seqno are counted as lost events. The
+ * caller keeps the fd.
+ * Return: the line number; -EINVAL for a negative fd.
+ */
+UWQ_API int uwq_irq_create_gpio(int line_request_fd);
+
+/**
+ * uwq_irq_create_signal() - a line raised by signal @signo (signalfd).
+ * The signal must be blocked in every thread of the process (block it
+ * before creating threads), or it is delivered normally instead.
+ * Return: the line number; -EINVAL for an invalid signal; -errno.
+ */
+UWQ_API int uwq_irq_create_signal(int signo);
 
 /**
  * uwq_irq_destroy() - remove a line with no handlers left.

@@ -127,6 +127,19 @@ void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
 		resend(desc);
 }
 
+/*
+ * The device masked itself when acknowledged (UIO): record it as masked
+ * without calling chip->mask, so that the usual unmask re-enables it.
+ */
+static void mask_acked_locked(struct uwq__irq_desc *desc)
+{
+	if (desc->masked)
+		return;
+	desc->masked = true;
+	if (!desc->edge)
+		poll_fd(desc, false);
+}
+
 /* The primaries of one event, on a snapshot of the chain. Returns the OR. */
 static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action **acts, int n)
 {
@@ -175,6 +188,8 @@ static void handle_event(struct uwq__irq_desc *desc)
 		pthread_mutex_unlock(&desc->lock);
 		return;
 	}
+	if (desc->chip->flags & UWQ_IRQCHIP_MASK_ON_ACK)
+		mask_acked_locked(desc);
 	if (desc->oneshot)
 		uwq__irq_mask_locked(desc);
 	desc->inprogress = true;

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chip_uio.c - UIO devices (/dev/uioN, Documentation/driver-api/uio-howto).
+ *
+ * DESIGN: a UIO fd becomes readable when the device interrupts; read()
+ * returns the 4-byte total interrupt count, and the kernel driver keeps the
+ * interrupt disabled until user space writes a 4-byte 1 (irqcontrol). So
+ * the chip is MASK_ON_ACK: the ack reads the count (a jump of more than one
+ * since the last read is counted as missed interrupts), the line is then
+ * masked, and unmasking writes 1: after the primaries, or, on a oneshot
+ * line, after the last thread handler, exactly the kernel's oneshot.
+ * Masking for disable_irq() writes 0.
+ * CONCURRENCY: ack on the dispatcher under desc->lock; mask/unmask under
+ * desc->lock from any thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal/irq.h"
+#include "internal/log.h"
+
+struct uio_data {
+	int		fd;
+	bool		owned;
+	bool		seen;		/* a count was read before */
+	uint32_t	last;		/* the last count read */
+};
+
+static int uio_fd(void *data)
+{
+	return ((struct uio_data *)data)->fd;
+}
+
+static int uio_ack(void *data, uint64_t *missed)
+{
+	struct uio_data *d = data;
+	uint32_t count;
+	ssize_t n = read(d->fd, &count, sizeof(count));
+
+	if (n != sizeof(count))
+		return n < 0 && errno == EAGAIN ? 0 : (n < 0 ? -errno : -EIO);
+	if (d->seen && count - d->last > 1)
+		*missed += count - d->last - 1;
+	d->seen = true;
+	d->last = count;
+	return 1;
+}
+
+static void uio_control(void *data, uint32_t on)
+{
+	if (write(((struct uio_data *)data)->fd, &on, sizeof(on)) != sizeof(on))
+		uwq__log("uio: cannot %s the interrupt: write failed", on ? "enable" : "disable");
+}
+
+static void uio_mask(void *data)
+{
+	uio_control(data, 0);
+}
+
+static void uio_unmask(void *data)
+{
+	uio_control(data, 1);
+}
+
+static void uio_release(void *data)
+{
+	struct uio_data *d = data;
+
+	if (d->owned)
+		close(d->fd);
+	free(d);
+}
+
+static const struct uwq_irq_chip uio_chip = {
+	.name = "uio", .fd = uio_fd, .ack = uio_ack, .mask = uio_mask, .unmask = uio_unmask,
+	.release = uio_release, .flags = UWQ_IRQCHIP_MASK_ON_ACK,
+};
+
+static int create(int fd, bool owned)
+{
+	struct uio_data *d = calloc(1, sizeof(*d));
+	int irq;
+
+	if (!d) {
+		if (owned)
+			close(fd);
+		return -ENOMEM;
+	}
+	d->fd = fd;
+	d->owned = owned;
+	irq = uwq__irq_create(&uio_chip, d, false, false);
+	if (irq < 0)
+		uio_release(d);
+	return irq;
+}
+
+int uwq_irq_create_uio_fd(int fd)
+{
+	if (fd < 0)
+		return -EINVAL;
+	return create(fd, false);
+}
+
+int uwq_irq_create_uio(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return create(fd, true);
+}
