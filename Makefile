@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Thin wrapper over CMake: `make`, `make demo`, `make test`, `make bench`.
+# Thin wrapper over CMake: `make`, `make demo`, `make test`, `make bench`, `make tour`.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all configure demo test bench clean
+.PHONY: all configure demo tour test bench clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -13,6 +13,9 @@ configure:
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
 demo: all
+	$(BUILD)/examples/nic-sim
+
+tour: all
 	$(BUILD)/examples/tour
 
 test: all
