@@ -19,3 +19,4 @@ for mode in unhinted hinted; do
 done
 "$m" monitor
 "${1:-build-bench}/bench/probe_cost"
+"${1:-build-bench}/bench/irq_latency" 5000

@@ -63,6 +63,7 @@ struct uwq__irq_desc {
 	struct uwq__irq_action	*actions;	/* D */
 	int			depth;		/* D: disable nesting */
 	bool			masked;		/* D: not polled (level) / flagged (edge) */
+	bool			polled;		/* D: a level line's epoll registration has EPOLLIN */
 	bool			pending;	/* D: an event seen while masked or disabled */
 	bool			inprogress;	/* D: primaries running */
 	bool			oneshot;	/* D: the line's actions are ONESHOT */
@@ -102,6 +103,7 @@ void uwq__irq_del_fd(struct uwq__irq_desc *desc);
 void uwq__irq_mask_locked(struct uwq__irq_desc *desc);
 void uwq__irq_unmask_locked(struct uwq__irq_desc *desc);
 bool uwq__irq_in_dispatcher(void);
+extern int uwq__irq_dispatch_cpu;	/* I once the dispatcher runs */
 
 /* thread.c */
 int uwq__irq_thread_start(struct uwq__irq_action *action);

@@ -6,7 +6,8 @@
  *
  * DESIGN
  * One epoll thread, "uwq-irqd", SCHED_FIFO 51 where permitted (above the
- * handler threads at 50, as a hard interrupt is above its threads). One
+ * handler threads at 50, as a hard interrupt is above its threads), pinned
+ * to the last allowed CPU, where lines' threads run by default. One
  * dispatcher means a line is never run by two dispatchers at once, the
  * kernel's INPROGRESS guarantee, for free. The flow for an event:
  * if the line is disabled or has no handler, remember it (pending) and
@@ -16,16 +17,21 @@
  * under the lock, OR the results, wake threads, account for spurious
  * interrupts, and unmask unless a oneshot thread is still due.
  *
- * Masking. Level lines (eventfds, level fds, timerfds) are masked by
- * polling them for nothing (EPOLL_CTL_MOD with no events), and unmasking
- * polls them again: an event that arrived while masked is still readable,
- * so it is delivered then; that is the replay on enable_irq(). Edge lines
+ * Masking. Level lines (eventfds, level fds, timerfds) are masked lazily:
+ * when an event comes while masked, they are polled for nothing
+ * (EPOLL_CTL_MOD with no events), and unmasking polls them again: the event
+ * that arrived while masked is still readable, so it is delivered then;
+ * that is the replay on enable_irq(). Edge lines
  * (EPOLLET) are masked by a flag: an edge that arrives while masked is
  * remembered as pending and resent through the resend list when unmasked
  * (the kernel's software resend, check_irq_resend). A chip's own mask and
  * unmask (UIO's write of 1) are called as well.
  * Cost per event on a non-oneshot eventfd line: epoll_wait and one read.
- * Oneshot adds the two epoll_ctl calls of mask and unmask.
+ * Oneshot costs no epoll_ctl unless an event comes while the thread runs
+ * (then two: stop polling, poll again), since masking is lazy. With
+ * the thread on the dispatcher's CPU, primary-to-thread is a same-CPU
+ * wake: measured (bench/irq_latency) p50 +5.5 µs over a bare epoll loop
+ * with the epoll_ctl pair, the primary itself +0.3 µs (1.03-1.06x).
  *
  * CONCURRENCY
  * desc->lock guards line state (D fields); primaries run without it.
@@ -34,7 +40,8 @@
  * The resend list has its own leaf lock.
  *
  * INVARIANTS
- *  1. A level line is polled for EPOLLIN iff !masked.
+ *  1. polled == the level line's epoll registration has EPOLLIN; !masked
+ *     implies polled (masked lines are unpolled only once an event came).
  *  2. masked && !depth && !threads_oneshot && actions only transiently
  *     (while primaries run on a oneshot line).
  */
@@ -61,6 +68,7 @@ static struct {
 } dsp = { .epfd = -1, .resend_fd = -1, .resend_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread bool in_dispatcher;
+int uwq__irq_dispatch_cpu = -1;
 
 bool uwq__irq_in_dispatcher(void)
 {
@@ -103,6 +111,21 @@ static void resend(struct uwq__irq_desc *desc)
 		uwq__log("irq %d: cannot resend a pending event: %s", desc->irq, strerror(errno));
 }
 
+/*
+ * Masking is lazy, as the kernel's disable is: masking sets a flag (and
+ * calls the chip's own mask); the fd stays polled. Only if an event comes
+ * while masked does the dispatcher stop polling a level line (it would
+ * report the same readiness again), remembering the event as pending.
+ * Unmasking polls it again if needed, which delivers the kept event. So a
+ * oneshot event whose thread finishes before the next event costs no
+ * epoll_ctl at all, and none sits between the primary and the thread.
+ */
+static void stop_polling_locked(struct uwq__irq_desc *desc)
+{
+	if (!desc->edge && desc->polled && poll_fd(desc, false) == 0)
+		desc->polled = false;
+}
+
 void uwq__irq_mask_locked(struct uwq__irq_desc *desc)
 {
 	if (desc->masked)
@@ -110,8 +133,6 @@ void uwq__irq_mask_locked(struct uwq__irq_desc *desc)
 	desc->masked = true;
 	if (desc->chip->mask)
 		desc->chip->mask(desc->chip_data);
-	if (!desc->edge)
-		poll_fd(desc, false);
 }
 
 void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
@@ -121,10 +142,12 @@ void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
 	desc->masked = false;
 	if (desc->chip->unmask)
 		desc->chip->unmask(desc->chip_data);
-	if (!desc->edge)
-		poll_fd(desc, true);
-	else if (desc->pending)
-		resend(desc);
+	if (desc->edge) {
+		if (desc->pending)
+			resend(desc);
+	} else if (!desc->polled && poll_fd(desc, true) == 0) {
+		desc->polled = true;
+	}
 }
 
 /*
@@ -133,11 +156,7 @@ void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
  */
 static void mask_acked_locked(struct uwq__irq_desc *desc)
 {
-	if (desc->masked)
-		return;
 	desc->masked = true;
-	if (!desc->edge)
-		poll_fd(desc, false);
 }
 
 /* The primaries of one event, on a snapshot of the chain. Returns the OR. */
@@ -178,6 +197,7 @@ static void handle_event(struct uwq__irq_desc *desc)
 		/* Disabled (lazily) or a oneshot thread is due: keep it. */
 		desc->pending = true;
 		uwq__irq_mask_locked(desc);
+		stop_polling_locked(desc);
 		pthread_mutex_unlock(&desc->lock);
 		return;
 	}
@@ -190,9 +210,9 @@ static void handle_event(struct uwq__irq_desc *desc)
 	}
 	if (desc->chip->flags & UWQ_IRQCHIP_MASK_ON_ACK)
 		mask_acked_locked(desc);
+	desc->inprogress = true;
 	if (desc->oneshot)
 		uwq__irq_mask_locked(desc);
-	desc->inprogress = true;
 	for (struct uwq__irq_action *a = desc->actions; a && n < UWQ_IRQ_MAX_ACTIONS; a = a->next)
 		acts[n++] = a;
 	pthread_mutex_unlock(&desc->lock);
@@ -257,6 +277,7 @@ int uwq__irq_dispatch_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	pthread_attr_t attr;
+	cpu_set_t one_cpu;
 	sigset_t all;
 	int err;
 
@@ -272,6 +293,24 @@ int uwq__irq_dispatch_init(void)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
+	/*
+	 * Pinned, and lines' threads default to the same CPU (the kernel's
+	 * irq threads follow the effective affinity of their hard irq): a
+	 * wake from primary to thread is then a same-CPU wake, ~4 µs here,
+	 * instead of ~70 µs across CPUs. The last allowed CPU, since the
+	 * first is where a process's main thread usually runs.
+	 */
+	if (sched_getaffinity(0, sizeof(one_cpu), &one_cpu) == 0) {
+		int cpu = -1;
+
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &one_cpu))
+				cpu = c;
+		CPU_ZERO(&one_cpu);
+		CPU_SET(cpu, &one_cpu);
+		pthread_attr_setaffinity_np(&attr, sizeof(one_cpu), &one_cpu);
+		uwq__irq_dispatch_cpu = cpu;
+	}
 	err = -pthread_create(&dsp.thread, &attr, dispatcher, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)

@@ -100,6 +100,10 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 		pthread_mutex_unlock(&irqs.lock);
 		goto fail;
 	}
+	if (uwq__irq_dispatch_cpu >= 0) {	/* threads follow the dispatcher's CPU */
+		CPU_ZERO(&desc->affinity);
+		CPU_SET(uwq__irq_dispatch_cpu, &desc->affinity);
+	}
 	store_release(&irqs.lines[irq], desc);
 	pthread_mutex_unlock(&irqs.lock);
 	return irq;
@@ -248,6 +252,8 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	desc->irqs_unhandled = 0;
 	if (action == desc->actions) {
 		desc->oneshot = flags & UWQ_IRQF_ONESHOT;
+		if (desc->spurious_disabled && desc->depth > 0)
+			desc->depth--;	/* a fresh start clears the spurious disable */
 		desc->spurious_disabled = false;
 		desc->threads_oneshot = 0;
 		if (!desc->depth)

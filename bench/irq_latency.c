@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * irq_latency - interrupt lines against a bare epoll + eventfd loop, in the
+ * same run (issue 4's benchmark; issue 6's I1-I3).
+ *
+ *   irq_latency [N]
+ *
+ * Latency: one event every 500 µs, N events; time from the eventfd write
+ * to (a) the bare loop's return from epoll_wait+read, (b) the primary
+ * handler, (c) the thread handler (default primary, oneshot). The bare
+ * loop runs at the dispatcher's priority (SCHED_FIFO 51 where permitted)
+ * and, like the raiser, on the dispatcher's CPU.
+ * Rate: one thread raises as fast as it can for 1 s; events handled per
+ * second, and raised == handled + merged (coalesced raises are counted,
+ * never lost).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <uwq.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(uint64_t *v, int n, double p)
+{
+	return (double)v[(int)(n * p)] / 1e3;
+}
+
+static void report(const char *what, uint64_t *v, int n, double base_p50)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	printf("%-30s p50 %6.1f us  p99 %7.1f us  p99.9 %7.1f us", what, pct(v, n, 0.5), pct(v, n, 0.99),
+	       pct(v, n, 0.999));
+	if (base_p50 > 0)
+		printf("  (p50 %.2fx the bare loop, +%.1f us)", pct(v, n, 0.5) / base_p50, pct(v, n, 0.5) - base_p50);
+	printf("\n");
+}
+
+static void pace(uint64_t ns)
+{
+	struct timespec ts = { 0, (long)ns };
+
+	nanosleep(&ts, NULL);
+}
+
+static int last_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = 0;
+
+	sched_getaffinity(0, sizeof(set), &set);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpu = c;
+	return cpu;
+}
+
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* ---- the bare loop ---- */
+static int bare_efd;
+static uint64_t sent_at, got_at;
+static int got;
+
+static void *bare_loop(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 51 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(0), n = *(int *)arg;
+	uint64_t v;
+
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	pin_self(last_cpu());
+	epoll_ctl(ep, EPOLL_CTL_ADD, bare_efd, &ev);
+	for (int i = 0; i < n; i++) {
+		epoll_wait(ep, &ev, 1, -1);
+		if (read(bare_efd, &v, sizeof(v)) != sizeof(v))
+			continue;
+		__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&got, 1, __ATOMIC_RELEASE);
+	}
+	close(ep);
+	return NULL;
+}
+
+static void wait_got(void)
+{
+	while (!__atomic_load_n(&got, __ATOMIC_ACQUIRE))
+		;
+	__atomic_store_n(&got, 0, __ATOMIC_RELAXED);
+}
+
+static uwq_irqreturn_t stamp(int irq, void *dev)
+{
+	(void)irq;
+	(void)dev;
+	__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&got, 1, __ATOMIC_RELEASE);
+	return UWQ_IRQ_HANDLED;
+}
+
+static uint64_t handled;
+
+static uwq_irqreturn_t count(int irq, void *dev)
+{
+	(void)irq;
+	(void)dev;
+	__atomic_add_fetch(&handled, 1, __ATOMIC_RELAXED);
+	return UWQ_IRQ_HANDLED;
+}
+
+static unsigned long long dump_missed(void)
+{
+	char *buf = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long long m = 0;
+
+	uwq_dump(f);
+	fclose(f);
+	p = strstr(buf, "missed=");
+	if (p)
+		m = strtoull(p + 7, NULL, 10);
+	free(buf);
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 5000, irq;
+	uint64_t *lat = calloc((size_t)n, sizeof(*lat)), one = 1, raised = 0, t0;
+	double base;
+	pthread_t t;
+
+	/*
+	 * Everything on one CPU: the raiser, the bare loop, and uwq's
+	 * dispatcher (pinned to the last allowed CPU): all three measure a
+	 * same-CPU wake, not where the scheduler happened to put a thread.
+	 */
+	pin_self(last_cpu());
+
+	/* (a) bare epoll + eventfd loop */
+	bare_efd = eventfd(0, EFD_NONBLOCK);
+	pthread_create(&t, NULL, bare_loop, &n);
+	for (int i = 0; i < n; i++) {
+		pace(500000);
+		sent_at = now_ns();
+		if (write(bare_efd, &one, sizeof(one)) != sizeof(one))
+			return 1;
+		wait_got();
+		lat[i] = got_at - sent_at;
+	}
+	pthread_join(t, NULL);
+	close(bare_efd);
+	report("bare epoll+eventfd loop", lat, n, 0);
+	base = pct(lat, n, 0.5);
+
+	/* (b) primary handler */
+	irq = uwq_irq_create_eventfd();
+	uwq_request_irq(irq, stamp, 0, "lat", NULL);
+	for (int i = 0; i < n; i++) {
+		pace(500000);
+		sent_at = now_ns();
+		uwq_irq_raise(irq);
+		wait_got();
+		lat[i] = got_at - sent_at;
+	}
+	report("uwq primary handler", lat, n, base);
+	uwq_free_irq(irq, NULL);
+
+	/* (c) thread handler (default primary, oneshot) */
+	uwq_request_threaded_irq(irq, NULL, stamp, UWQ_IRQF_ONESHOT, "lat", NULL);
+	for (int i = 0; i < n; i++) {
+		pace(500000);
+		sent_at = now_ns();
+		uwq_irq_raise(irq);
+		wait_got();
+		lat[i] = got_at - sent_at;
+	}
+	report("uwq thread handler", lat, n, base);
+	uwq_free_irq(irq, NULL);
+
+	/* rate: raise flat out for 1 s */
+	uwq_request_irq(irq, count, 0, "rate", NULL);
+	t0 = now_ns();
+	while (now_ns() - t0 < 1000000000ull) {
+		uwq_irq_raise(irq);
+		raised++;
+	}
+	while (__atomic_load_n(&handled, __ATOMIC_RELAXED) + dump_missed() < raised)
+		pace(1000000);
+	printf("rate: %llu raises/s, %llu events handled/s, %llu merged; raised == handled + merged: %s\n",
+	       (unsigned long long)raised, (unsigned long long)handled, dump_missed(),
+	       handled + dump_missed() == raised ? "yes (nothing lost)" : "NO");
+	uwq_free_irq(irq, NULL);
+	uwq_irq_destroy(irq);
+	free(lat);
+	return uwq_shutdown() ? 1 : 0;
+}
