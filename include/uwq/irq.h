@@ -154,8 +154,11 @@ UWQ_API int uwq_irq_create_gpio(int line_request_fd);
 UWQ_API int uwq_irq_create_signal(int signo);
 
 /**
- * uwq_irq_destroy() - remove a line with no handlers left.
- * Return: 0; -EINVAL for an unknown line; -EBUSY while handlers are requested.
+ * uwq_irq_destroy() - remove a line with no handlers left. Waits until the
+ * dispatcher holds no event of the line.
+ * Context: thread context, not a primary handler.
+ * Return: 0; -EINVAL for an unknown line; -EBUSY while handlers are
+ * requested; -EDEADLK from a primary handler.
  */
 UWQ_API int uwq_irq_destroy(int irq);
 

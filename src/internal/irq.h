@@ -98,6 +98,7 @@ extern int uwq__threadirqs;	/* I: UWQ_THREADIRQS=1 */
 /* dispatch.c */
 int uwq__irq_dispatch_init(void);
 void uwq__irq_dispatch_shutdown(void);
+void uwq__irq_dispatch_quiesce(void);
 int uwq__irq_add_fd(struct uwq__irq_desc *desc);
 void uwq__irq_del_fd(struct uwq__irq_desc *desc);
 void uwq__irq_mask_locked(struct uwq__irq_desc *desc);

@@ -54,6 +54,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "internal/futex.h"
 #include "internal/irq.h"
 #include "internal/log.h"
 
@@ -63,6 +64,7 @@ static struct {
 	pthread_t		thread;
 	bool			running;
 	int			stop;		/* A */
+	int			passes;		/* A: futex word: batches finished */
 	pthread_mutex_t		resend_lock;
 	struct uwq__irq_desc	*resend;	/* resend_lock */
 } dsp = { .epfd = -1, .resend_fd = -1, .resend_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -192,7 +194,10 @@ static void handle_event(struct uwq__irq_desc *desc)
 	int n = 0, cpu, r = 1;
 
 	pthread_mutex_lock(&desc->lock);
-	desc->on_resend = false;
+	if (desc->on_resend) {
+		desc->on_resend = false;
+		pthread_cond_broadcast(&desc->wait);	/* uwq_irq_destroy() waits for it */
+	}
 	if (!desc->actions || desc->depth > 0 || desc->masked) {
 		/* Disabled (lazily) or a oneshot thread is due: keep it. */
 		desc->pending = true;
@@ -269,6 +274,10 @@ static void *dispatcher(void *arg)
 			else
 				handle_event(ev[i].data.ptr);
 		}
+		/* Seq-cst: uwq__irq_dispatch_quiesce() waits for this after
+		 * removing an fd, so no fetched event still names its line. */
+		atomic_add_fetch(&dsp.passes, 1);
+		futex_wake(&dsp.passes, INT_MAX);
 	}
 	return NULL;
 }
@@ -324,6 +333,24 @@ fail:
 		close(dsp.resend_fd);
 	dsp.epfd = dsp.resend_fd = -1;
 	return err;
+}
+
+/*
+ * Wait until the dispatcher has finished the batch of events it may have
+ * fetched before an fd was removed from epoll (the kernel would use RCU):
+ * after that, no event in its hands names the removed line.
+ */
+void uwq__irq_dispatch_quiesce(void)
+{
+	int p = atomic_load_sc(&dsp.passes), v;
+	uint64_t one = 1;
+
+	if (!dsp.running || in_dispatcher)
+		return;
+	if (write(dsp.resend_fd, &one, sizeof(one)) < 0)
+		return;
+	while ((v = atomic_load_sc(&dsp.passes)) == p)
+		futex_wait(&dsp.passes, v);
 }
 
 void uwq__irq_dispatch_shutdown(void)

@@ -135,6 +135,10 @@ int uwq_irq_destroy(int irq)
 {
 	struct uwq__irq_desc *desc;
 
+	if (uwq__irq_in_dispatcher()) {
+		uwq__log("uwq_irq_destroy(%d) from a primary handler: refused", irq);
+		return -EDEADLK;
+	}
 	pthread_mutex_lock(&irqs.lock);
 	desc = uwq__irq_desc(irq);
 	if (!desc) {
@@ -154,6 +158,7 @@ int uwq_irq_destroy(int irq)
 	pthread_mutex_unlock(&desc->lock);
 	store_release(&irqs.lines[irq], NULL);
 	pthread_mutex_unlock(&irqs.lock);
+	uwq__irq_dispatch_quiesce();	/* no fetched event may still name it */
 	if (desc->chip->release)
 		desc->chip->release(desc->chip_data);
 	pthread_mutex_destroy(&desc->lock);
