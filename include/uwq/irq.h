@@ -146,6 +146,18 @@ UWQ_API int uwq_irq_create_uio_fd(int fd);
 UWQ_API int uwq_irq_create_gpio(int line_request_fd);
 
 /**
+ * uwq_irq_create_vfio() - a line for interrupt @vector of @index
+ * (VFIO_PCI_INTX_IRQ_INDEX, _MSI_, _MSIX_) of a VFIO device: uwq hands VFIO
+ * an eventfd (VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER) and masks and unmasks
+ * through ACTION_MASK/UNMASK; INTx, which VFIO masks when it fires, is
+ * unmasked after each event (or after the oneshot threads). The caller
+ * keeps the device fd; destroy removes the trigger.
+ * Return: the line number; -EINVAL for a negative fd; -errno from the
+ * ioctl (-ENOTTY for an fd that is not a VFIO device).
+ */
+UWQ_API int uwq_irq_create_vfio(int device_fd, unsigned index, unsigned vector);
+
+/**
  * uwq_irq_create_signal() - a line raised by signal @signo (signalfd).
  * The signal must be blocked in every thread of the process (block it
  * before creating threads), or it is delivered normally instead.

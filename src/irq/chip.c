@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * chip.c - built-in chips: the software line (eventfd), any pollable fd,
- * and the periodic line (timerfd). UIO, VFIO, GPIO and signalfd chips are
- * still to come (issue 4).
+ * and the periodic line (timerfd). UIO, GPIO, VFIO and signalfd chips have
+ * files of their own (chip_<source>.c).
  *
  * DESIGN: a chip tells the dispatcher which fd to poll and how to
  * acknowledge an event. eventfd: reading the counter acknowledges every
