@@ -81,6 +81,7 @@ struct uwq__irq_desc {
 	uint64_t		last_unhandled;
 	unsigned		threads_handled_last;
 	unsigned		threads_handled;	/* A */
+	int			spurious_reset;	/* A: an action was installed: reset the window */
 	/* statistics (A) */
 	uint64_t		count[UWQ_IRQ_CPUS];
 	uint64_t		missed;

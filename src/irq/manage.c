@@ -253,8 +253,8 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
 		;
 	*pp = action;
-	desc->irq_count = 0;
-	desc->irqs_unhandled = 0;
+	/* The counters belong to the dispatcher: ask it to reset them. */
+	__atomic_store_n(&desc->spurious_reset, 1, __ATOMIC_RELEASE);
 	if (action == desc->actions) {
 		desc->oneshot = flags & UWQ_IRQF_ONESHOT;
 		if (desc->spurious_disabled && desc->depth > 0)

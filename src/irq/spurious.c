@@ -52,6 +52,11 @@ static void report_nobody_cared(struct uwq__irq_desc *desc)
 
 void uwq__note_interrupt(struct uwq__irq_desc *desc, unsigned ret)
 {
+	/* Relaxed check first: set only when an action was installed. */
+	if (__builtin_expect(READ_ONCE(desc->spurious_reset), 0) && atomic_xchg(&desc->spurious_reset, 0)) {
+		desc->irq_count = 0;
+		desc->irqs_unhandled = 0;
+	}
 	if (ret & UWQ_IRQ_WAKE_THREAD) {
 		if (ret == UWQ_IRQ_WAKE_THREAD) {
 			unsigned handled;
