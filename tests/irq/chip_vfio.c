@@ -3,8 +3,9 @@
  * VFIO lines (DESIGN.md §3; irq.h uwq_irq_create_vfio): a VFIO device's
  * interrupts need the kernel's VFIO driver, which a CI machine lacks, so
  * this checks the error contract on fds that are not VFIO devices (the
- * SET_IRQS ioctl fails: -ENOTTY, nothing leaked, no line created). A real
- * device needs one bound to vfio-pci in an IOMMU group: beyond a unit test.
+ * SET_IRQS ioctl fails: -ENOTTY, nothing leaked, no line created). The
+ * protocol itself is tested against a stand-in in chip_vfio_standin.c; a
+ * real device needs one bound to vfio-pci in an IOMMU group.
  */
 #include <linux/vfio.h>
 #include <uwq.h>
