@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <uwq.h>
@@ -64,6 +66,9 @@ static void pace(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
+static uint64_t sent_at, got_at;
+static int got;
+
 static int last_cpu(void)
 {
 	cpu_set_t set;
@@ -85,10 +90,26 @@ static void pin_self(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* ---- the floor: one same-CPU futex wake, measured in the same run ---- */
+static int fword;
+
+static void *floor_waiter(void *arg)
+{
+	int n = *(int *)arg;
+
+	pin_self(last_cpu());
+	for (int i = 0; i < n; i++) {
+		while (__atomic_load_n(&fword, __ATOMIC_ACQUIRE) == 0)
+			syscall(SYS_futex, &fword, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&fword, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&got, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 /* ---- the bare loop ---- */
 static int bare_efd;
-static uint64_t sent_at, got_at;
-static int got;
 
 static void *bare_loop(void *arg)
 {
@@ -157,7 +178,7 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 5000, irq;
 	uint64_t *lat = calloc((size_t)n, sizeof(*lat)), one = 1, raised = 0, t0;
-	double base;
+	double base, wake_floor;
 	pthread_t t;
 
 	/*
@@ -166,6 +187,20 @@ int main(int argc, char **argv)
 	 * same-CPU wake, not where the scheduler happened to put a thread.
 	 */
 	pin_self(last_cpu());
+
+	/* the floor: a same-CPU futex wake */
+	pthread_create(&t, NULL, floor_waiter, &n);
+	for (int i = 0; i < n; i++) {
+		pace(500000);
+		sent_at = now_ns();
+		__atomic_store_n(&fword, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		wait_got();
+		lat[i] = got_at - sent_at;
+	}
+	pthread_join(t, NULL);
+	report("floor: same-CPU futex wake", lat, n, 0);
+	wake_floor = pct(lat, n, 0.5);
 
 	/* (a) bare epoll + eventfd loop */
 	bare_efd = eventfd(0, EFD_NONBLOCK);
@@ -206,6 +241,8 @@ int main(int argc, char **argv)
 		lat[i] = got_at - sent_at;
 	}
 	report("uwq thread handler", lat, n, base);
+	printf("thread handler p50 - bare loop p50 = %.1f us; one same-CPU wake (p50) = %.1f us: %s\n",
+	       pct(lat, n, 0.5) - base, wake_floor, pct(lat, n, 0.5) - base <= wake_floor ? "within" : "OVER");
 	uwq_free_irq(irq, NULL);
 
 	/* rate: raise flat out for 1 s */

@@ -65,6 +65,7 @@ static struct {
 	bool			running;
 	int			stop;		/* A */
 	int			passes;		/* A: futex word: batches finished */
+	int			quiescers;	/* A: threads waiting on passes */
 	pthread_mutex_t		resend_lock;
 	struct uwq__irq_desc	*resend;	/* resend_lock */
 } dsp = { .epfd = -1, .resend_fd = -1, .resend_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -275,9 +276,14 @@ static void *dispatcher(void *arg)
 				handle_event(ev[i].data.ptr);
 		}
 		/* Seq-cst: uwq__irq_dispatch_quiesce() waits for this after
-		 * removing an fd, so no fetched event still names its line. */
+		 * removing an fd, so no fetched event still names its line.
+		 * Its waiter count is read after the increment (both seq-cst):
+		 * a waiter that registered before it is woken, one after it
+		 * sees the new count. No system call while nobody waits: this
+		 * sits between a primary and the thread it woke. */
 		atomic_add_fetch(&dsp.passes, 1);
-		futex_wake(&dsp.passes, INT_MAX);
+		if (atomic_load_sc(&dsp.quiescers))
+			futex_wake(&dsp.passes, INT_MAX);
 	}
 	return NULL;
 }
@@ -342,15 +348,18 @@ fail:
  */
 void uwq__irq_dispatch_quiesce(void)
 {
-	int p = atomic_load_sc(&dsp.passes), v;
 	uint64_t one = 1;
+	int p, v;
 
 	if (!dsp.running || in_dispatcher)
 		return;
-	if (write(dsp.resend_fd, &one, sizeof(one)) < 0)
-		return;
-	while ((v = atomic_load_sc(&dsp.passes)) == p)
-		futex_wait(&dsp.passes, v);
+	atomic_add_fetch(&dsp.quiescers, 1);
+	p = atomic_load_sc(&dsp.passes);
+	if (write(dsp.resend_fd, &one, sizeof(one)) == sizeof(one)) {
+		while ((v = atomic_load_sc(&dsp.passes)) == p)
+			futex_wait(&dsp.passes, v);
+	}
+	atomic_sub_fetch(&dsp.quiescers, 1);
 }
 
 void uwq__irq_dispatch_shutdown(void)
