@@ -11,8 +11,9 @@
  *   worker [worker]          one thread attached to one pool.
  *   wq     [workqueue_struct] what users hold; owns no threads.
  *
- * Lock order: wq->flush_lock -> pool->lock -> busy bucket lock. Two pool
- * locks are never held together. The timer lock is a leaf too.
+ * Lock order: timer lock -> wq->flush_lock -> pool->lock -> busy bucket
+ * lock (the timer fires under its lock). Two pool locks are never held
+ * together.
  *
  * Field legend: I: set before publication, read-only after; L: pool->lock;
  * A: atomic (see the comment at the field); W: the owning worker only;

@@ -15,13 +15,14 @@
  * timer (kernel rule). The thread starts on the first arm.
  *
  * The armed state is WORK_TIMER in the item's word, with PENDING held by
- * the timer. Firing clears WORK_TIMER under the timer lock and then queues
- * with PENDING still owned, so a concurrent grab sees a transient state and
- * retries until the item is on a pool (workqueue.c).
+ * the timer. Firing clears WORK_TIMER and queues the item (PENDING still
+ * owned) both under the timer lock, so whoever steals the timer under that
+ * lock finds it either armed or queued.
  *
  * CONCURRENCY
  * tm.lock guards the heap, WORK_TIMER transitions and the dw->wq/cpu/expires
- * fields of armed items. It is a leaf: queueing happens after unlocking.
+ * fields of armed items. Lock order: tm.lock -> pool->lock (firing queues
+ * under it); nothing takes tm.lock while holding a pool lock.
  *
  * INVARIANTS
  *  1. WORK_TIMER set <=> the item is in the heap.
@@ -155,12 +156,17 @@ static void *timer_thread(void *arg)
 			continue;
 		}
 		tm.root = merge_pairs(dw->t_child);
-		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
 		wq = dw->wq;
 		cpu = dw->cpu;
-		pthread_mutex_unlock(&tm.lock);
+		/*
+		 * Queue while still holding tm.lock: a flush_delayed_work()
+		 * or grab that finds the timer gone (uwq__timer_steal takes
+		 * tm.lock) then finds the item queued, never in between,
+		 * like the kernel's del_timer_sync waiting for a running
+		 * timer. Lock order: tm.lock -> pool->lock.
+		 */
+		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
 		uwq__queue_work(cpu, wq, &dw->work);
-		pthread_mutex_lock(&tm.lock);
 	}
 	pthread_mutex_unlock(&tm.lock);
 	return NULL;

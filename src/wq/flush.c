@@ -151,7 +151,9 @@ bool uwq_flush_work(struct uwq_work *w)
 		if (data & WORK_QUEUED) {
 			pwq = load_acquire(&w->pwq);
 			pthread_mutex_lock(&pwq->pool->lock);
-			if (!(atomic_load_sc(&w->data) & WORK_QUEUED) || w->pwq != pwq) {
+			/* Atomic: if the item moved, its pwq is written under
+			 * another pool's lock than the one held here. */
+			if (!(atomic_load_sc(&w->data) & WORK_QUEUED) || load_acquire(&w->pwq) != pwq) {
 				pthread_mutex_unlock(&pwq->pool->lock);
 				continue;
 			}

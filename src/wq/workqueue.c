@@ -28,8 +28,10 @@
  *
  * CONCURRENCY
  * w->pwq and w->last_pool are written under the lock of the pool the item
- * is queued on and read racily only to pick which pool to lock; every
- * decision is re-validated under that lock.
+ * is queued on, with atomic stores, and read atomically to pick which pool
+ * to lock; every decision is re-validated under that lock (the re-check
+ * reads w->pwq atomically too: if the item moved, the writer held another
+ * pool's lock).
  *
  * INVARIANTS
  *  1. WORK_QUEUED set <=> w is on a list of w->pwq->pool (worklist, a
@@ -282,7 +284,8 @@ int uwq__try_grab_pending(struct uwq_work *w)
 	if (!pwq)
 		return -EAGAIN;
 	pthread_mutex_lock(&pwq->pool->lock);
-	if ((atomic_load_sc(&w->data) & WORK_QUEUED) && w->pwq == pwq) {
+	/* Atomic: if the item moved, its pwq is written under another lock. */
+	if ((atomic_load_sc(&w->data) & WORK_QUEUED) && load_acquire(&w->pwq) == pwq) {
 		steal_queued(pwq, w);
 		pthread_mutex_unlock(&pwq->pool->lock);
 		return 1;
