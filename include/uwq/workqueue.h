@@ -186,6 +186,27 @@ UWQ_API bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w);
 UWQ_API bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);
 
 /**
+ * uwq_workqueue_set_max_pending() - bound the items waiting on @wq (queued,
+ * not yet started) for uwq_try_queue_work(). 0 removes the bound. Items
+ * queued with uwq_queue_work() count toward it but are never refused
+ * (kernel semantics); items already pending when the bound is set are not
+ * counted.
+ * Context: thread context.
+ * Return: 0; -EINVAL for NULL @wq or a negative bound.
+ */
+UWQ_API int uwq_workqueue_set_max_pending(struct uwq_workqueue *wq, int max_pending);
+
+/**
+ * uwq_try_queue_work() - queue @w on @wq unless that would exceed its
+ * max_pending: backpressure instead of unbounded queueing.
+ * Context: any thread.
+ * Return: 0 if queued; -EALREADY if @w was already pending; -EAGAIN if @wq
+ * has max_pending items waiting; -ESHUTDOWN while @wq is draining or being
+ * destroyed (and the caller is not one of its items); -EINVAL for NULL.
+ */
+UWQ_API int uwq_try_queue_work(struct uwq_workqueue *wq, struct uwq_work *w);
+
+/**
  * uwq_queue_delayed_work() - queue @dw on @wq after @delay_ns nanoseconds.
  * A delay of 0 queues at once.
  * Context: any thread.

@@ -47,9 +47,10 @@
 #define WORK_DELAYED		UWQ__WORK_DELAYED	/* constant: is a delayed item */
 #define WORK_COLOR		(1UL << 5)	/* flush colour (0 or 1) */
 #define WORK_COLLIDE		(1UL << 6)	/* taken by a worker waiting for another pool's run */
+#define WORK_COUNTED		(1UL << 7)	/* counted in wq->nr_pending (max_pending set) */
 #define WORK_DISABLE_SHIFT	16
 #define WORK_DISABLE_ONE	(1UL << WORK_DISABLE_SHIFT)
-#define WORK_STATE_MASK		(WORK_QUEUED | WORK_INACTIVE | WORK_COLOR | WORK_COLLIDE)
+#define WORK_STATE_MASK		(WORK_QUEUED | WORK_INACTIVE | WORK_COLOR | WORK_COLLIDE | WORK_COUNTED)
 
 #define __UWQ_ORDERED		(1u << 17)	/* internal wq flag */
 #define UWQ_FLAGS_PUBLIC	(UWQ_UNBOUND | UWQ_FREEZABLE | UWQ_MEM_RECLAIM | UWQ_HIGHPRI | UWQ_CPU_INTENSIVE)
@@ -180,6 +181,8 @@ struct uwq_workqueue {
 	int			draining;	/* A: >0 while drained; read relaxed on queue */
 	int			drain_reported;	/* A: one report per drain */
 	struct uwq__rescuer	*rescuer;	/* I: UWQ_MEM_RECLAIM only */
+	int			max_pending;	/* A: 0 = unbounded; read relaxed on queueing */
+	int			nr_pending;	/* A: items counted (WORK_COUNTED) not yet started */
 };
 
 /* Global state (init.c). */
@@ -242,6 +245,7 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* 
 int uwq__try_grab_pending(struct uwq_work *w);
 int uwq__grab_pending(struct uwq_work *w);	/* loops; 1 was pending, 0 was idle */
 void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data);	/* L held */
+void uwq__uncount(struct uwq_workqueue *wq, unsigned long data);	/* started or stolen */
 struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool, int max_active);
 int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int max_active);
 void uwq__wq_release(struct uwq_workqueue *wq);

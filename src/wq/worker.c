@@ -139,6 +139,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	 * queueing. Returns the colour and INACTIVE bits for retirement.
 	 */
 	data = atomic_fetch_and(&w->data, ~(WORK_PENDING | WORK_STATE_MASK));
+	uwq__uncount(pwq->wq, data);
 	pwq->stat_started++;
 	if (worker->flags & WORKER_RESCUER)
 		pwq->stat_rescued++;

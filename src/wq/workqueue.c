@@ -19,6 +19,13 @@
  * same queue, it is queued there instead (kernel __queue_work), so
  * non-reentrancy costs nothing more on the common path.
  *
+ * Backpressure (no kernel twin): uwq_try_queue_work() refuses with -EAGAIN
+ * once max_pending items wait. It takes a slot of wq->nr_pending with one
+ * atomic add before queueing, so concurrent callers never overshoot; the
+ * item is marked WORK_COUNTED and gives the slot back when it starts or is
+ * cancelled. With no bound set, the queue path only reads max_pending:
+ * queues without backpressure pay nothing for it.
+ *
  * Grabbing PENDING (cancel, mod_delayed_work) is the kernel's
  * try_to_grab_pending: steal the timer, or take PENDING of an idle item, or
  * unlink the item from the list it is queued on under that pool's lock. The
@@ -139,7 +146,15 @@ static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
 			 uwq__fn_name((const void *)w->func, fn, sizeof(fn)), wq->name);
 }
 
+static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted);
+
 bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	return queue_work_counted(cpu, wq, w, false);
+}
+
+/* @counted: the caller already took a slot of wq->nr_pending for @w. */
+static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted)
 {
 	struct uwq__pwq *pwq;
 	struct uwq__pool *pool, *last;
@@ -148,7 +163,10 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 	/* Relaxed: a queueing that races with the start of a drain is simply
 	 * drained; drain loops until the queue stays empty. */
 	if (__builtin_expect(READ_ONCE(wq->draining) != 0, 0) && current_wq() != wq) {
-		report_draining(wq, w);
+		if (!counted)
+			report_draining(wq, w);
+		else
+			atomic_sub_fetch(&wq->nr_pending, 1);
 		atomic_fetch_and(&w->data, ~WORK_PENDING);
 		return false;
 	}
@@ -180,6 +198,14 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 		pwq->nr_inactive++;
 		bits |= WORK_INACTIVE;
 		wlist_add_tail(w, &pwq->inactive);
+	}
+	/* Relaxed: a bound set concurrently only starts counting later. */
+	if (READ_ONCE(wq->max_pending) && !(READ_ONCE(w->data) & WORK_COUNTED)) {
+		bits |= WORK_COUNTED;
+		if (!counted)
+			atomic_add_fetch(&wq->nr_pending, 1);
+	} else if (counted) {
+		atomic_sub_fetch(&wq->nr_pending, 1);	/* the bound was lifted meanwhile */
 	}
 	atomic_fetch_or(&w->data, bits);
 	/* Nobody woken and work waits: the monitor watches for a running
@@ -222,6 +248,51 @@ bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
 	return uwq_queue_work_on(-1, wq, w);
 }
 
+void uwq__uncount(struct uwq_workqueue *wq, unsigned long data)
+{
+	if (data & WORK_COUNTED)
+		atomic_sub_fetch(&wq->nr_pending, 1);
+}
+
+int uwq_workqueue_set_max_pending(struct uwq_workqueue *wq, int max_pending)
+{
+	if (!wq || max_pending < 0)
+		return -EINVAL;
+	__atomic_store_n(&wq->max_pending, max_pending, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int uwq_try_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	int max, n;
+
+	if (!wq || !w)
+		return -EINVAL;
+	uwq__ensure_init();
+	if (READ_ONCE(wq->draining) && current_wq() != wq)
+		return -ESHUTDOWN;
+	/* Pending already: say so rather than "full" (checked again below). */
+	if (atomic_load_sc(&w->data) & WORK_PENDING)
+		return -EALREADY;
+	max = READ_ONCE(wq->max_pending);
+	if (max) {
+		/* Take a slot first, so concurrent callers never overshoot. */
+		n = atomic_add_fetch(&wq->nr_pending, 1);
+		if (n > max) {
+			atomic_sub_fetch(&wq->nr_pending, 1);
+			return -EAGAIN;
+		}
+	}
+	if (!take_pending(w)) {
+		if (max)
+			atomic_sub_fetch(&wq->nr_pending, 1);
+		return -EALREADY;
+	}
+	if (!queue_work_counted(-1, wq, w, max != 0))
+		return -ESHUTDOWN;
+	return 0;
+}
+
 bool uwq_schedule_work(struct uwq_work *w)
 {
 	return uwq_queue_work_on(-1, uwq_system_wq, w);
@@ -260,6 +331,7 @@ static void steal_queued(struct uwq__pwq *pwq, struct uwq_work *w)
 
 	wlist_del(w);
 	old = atomic_fetch_and(&w->data, ~WORK_STATE_MASK);
+	uwq__uncount(pwq->wq, old);
 	if (old & WORK_INACTIVE)
 		pwq->nr_inactive--;
 	uwq__waiters_cancel(pwq->pool, w);
