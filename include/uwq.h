@@ -9,5 +9,6 @@
 #include <uwq/workqueue.h>
 #include <uwq/stats.h>
 #include <uwq/irq.h>
+#include <uwq/async.h>
 
 #endif /* UWQ_H */

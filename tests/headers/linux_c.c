@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The kernel-spelling headers compile as C11 with -Wall -Wextra -Werror (DESIGN.md §6). */
+#include <uwq/linux/async.h>
 #include <uwq/linux/interrupt.h>
 #include <uwq/linux/workqueue.h>
 
 static void fn(struct work_struct *w) { (void)w; }
 static DECLARE_WORK(w0, fn);
+static ASYNC_DOMAIN(dom);
+
+static void afn(void *data, async_cookie_t cookie) { (void)data; (void)cookie; }
 
 int uwq_linux_c_check(void);
 int uwq_linux_c_check(void)
@@ -12,5 +16,7 @@ int uwq_linux_c_check(void)
 	struct workqueue_struct *wq = alloc_workqueue("x%d", WQ_UNBOUND, 0, 1);
 
 	destroy_workqueue(wq);
+	async_synchronize_cookie_domain(async_schedule_domain(afn, NULL, &dom), &dom);
+	async_synchronize_full();
 	return queue_work(system_wq, &w0) + (IRQ_NONE == UWQ_IRQ_NONE);
 }
