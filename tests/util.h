@@ -333,6 +333,31 @@ static inline bool task_comm(pid_t tid, char *buf, size_t len)
 	return true;
 }
 
+/* bound_pool_threads() - threads of bound pool @cpu's normal-priority workers: "uwq/<cpu>:<n>", no H. */
+static inline int bound_pool_threads(int cpu)
+{
+	char prefix[32], comm[64];
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	CHECK(d, "opendir /proc/self/task: %s", strerror(errno));
+	snprintf(prefix, sizeof(prefix), "uwq/%d:", cpu);
+	while ((de = readdir(d)) != NULL) {
+		size_t len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (!task_comm((pid_t)atoi(de->d_name), comm, sizeof(comm)))
+			continue;
+		len = strlen(comm);
+		if (strncmp(comm, prefix, strlen(prefix)) == 0 && comm[len - 1] != 'H')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* count_tasks_named() - how many threads of this process have a name starting with @prefix. */
 static inline int count_tasks_named(const char *prefix)
 {

@@ -49,31 +49,6 @@ static void nop_fn(struct uwq_work *w)
 	atomic_fetch_add(&container_of(w, struct item, w)->runs, 1);
 }
 
-/* Threads of bound pool the_cpu's normal-priority workers: "uwq/<cpu>:<n>", no H. */
-static int pool_threads(void)
-{
-	char prefix[32], comm[64];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(d, "opendir /proc/self/task: %s", strerror(errno));
-	snprintf(prefix, sizeof(prefix), "uwq/%d:", the_cpu);
-	while ((de = readdir(d)) != NULL) {
-		size_t len;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (!task_comm((pid_t)atoi(de->d_name), comm, sizeof(comm)))
-			continue;
-		len = strlen(comm);
-		if (strncmp(comm, prefix, strlen(prefix)) == 0 && comm[len - 1] != 'H')
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 /* The largest idle count too_many_workers() leaves alone with @busy busy workers. */
 static int max_kept_idle(int busy)
 {
@@ -107,8 +82,8 @@ int main(void)
 		CHECK(uwq_queue_work_on(the_cpu, wq, &items[i].w), "queueing item %d failed", i);
 	}
 	WAIT_UNTIL(atomic_load(&started) == NITEMS, "%d of %d items started; %d pool threads",
-		   atomic_load(&started), NITEMS, pool_threads());
-	peak = pool_threads();
+		   atomic_load(&started), NITEMS, bound_pool_threads(the_cpu));
+	peak = bound_pool_threads(the_cpu);
 	CHECK(peak >= NITEMS, "%d items blocked at once with only %d pool threads", NITEMS, peak);
 
 	/* 8 busy: keep 8 + max_kept_idle(8) = 11, never fewer than 8 + the reserve. */
@@ -117,7 +92,7 @@ int main(void)
 		atomic_store(&items[i].release, 1);
 	WAIT_UNTIL(atomic_load(&done) == 4, "%d of 4 released items finished", atomic_load(&done));
 	busy = NITEMS - 4;
-	WAIT_UNTIL((n = pool_threads()) <= busy + max_kept_idle(busy),
+	WAIT_UNTIL((n = bound_pool_threads(the_cpu)) <= busy + max_kept_idle(busy),
 		   "with %d busy the pool keeps %d threads (expected at most %d + %d idle)", busy, n,
 		   busy, max_kept_idle(busy));
 	CHECK(n >= busy + RESERVE, "with %d busy only %d threads left: idle below the reserve %d",
@@ -130,12 +105,12 @@ int main(void)
 		atomic_store(&items[i].release, 1);
 	WAIT_UNTIL(atomic_load(&done) == NITEMS, "%d of %d items finished", atomic_load(&done),
 		   NITEMS);
-	WAIT_UNTIL((n = pool_threads()) <= RESERVE,
+	WAIT_UNTIL((n = bound_pool_threads(the_cpu)) <= RESERVE,
 		   "idle pool keeps %d threads (reserve %d)", n, RESERVE);
 	PHASE("stays at the reserve");
 	until = now_ns() + 3 * IDLE_NS;	/* observe three timeouts (no synchronisation) */
 	while (now_ns() < until) {
-		n = pool_threads();
+		n = bound_pool_threads(the_cpu);
 		CHECK(n >= 1, "the pool reaped its last worker (%d threads)", n);
 		CHECK(n == RESERVE, "idle pool has %d threads, not the reserve %d", n, RESERVE);
 		util_pause(&spins);

@@ -86,37 +86,12 @@ static void *hog_thread(void *arg)
 	return NULL;
 }
 
-/* Threads of bound pool @cpu's normal-priority workers: "uwq/<cpu>:<n>", no H. */
-static int pool_threads(int cpu)
-{
-	char prefix[32], comm[64];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(d, "opendir /proc/self/task: %s", strerror(errno));
-	snprintf(prefix, sizeof(prefix), "uwq/%d:", cpu);
-	while ((de = readdir(d)) != NULL) {
-		size_t len;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (!task_comm((pid_t)atoi(de->d_name), comm, sizeof(comm)))
-			continue;
-		len = strlen(comm);
-		if (strncmp(comm, prefix, strlen(prefix)) == 0 && comm[len - 1] != 'H')
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 static void sample(int *max_pool, int *max_pool_cpu, int *max_total)
 {
 	int total = count_tasks_named("uwq/");
 
 	for (int i = 0; i < nused; i++) {
-		int n = pool_threads(cpus[i]);
+		int n = bound_pool_threads(cpus[i]);
 
 		if (n > *max_pool) {
 			*max_pool = n;
