@@ -334,6 +334,20 @@ UWQ_API void uwq_blocking_begin(void);
 /** uwq_blocking_end() - the calling work function stopped blocking. */
 UWQ_API void uwq_blocking_end(void);
 
+/*
+ * fork(): the child of a process using uwq gets a fresh uwq, as a new
+ * process would. The system workqueues work in the child (pools and
+ * threads are rebuilt on first use). Workqueues and interrupt lines created
+ * by the parent before fork() belong to the parent: in the child, calls on
+ * them fail (false, NULL or -ECHILD) with one report per object, and
+ * destroying them leaks the child's copy. Work items that were pending,
+ * armed or running in the parent are idle in the child and may be queued
+ * again there; they run in the parent as if there had been no fork. Async
+ * calls scheduled before fork() run only in the parent; the child's
+ * synchronise calls do not wait for them. fork() may be called from any
+ * thread, work functions included; the parent is unaffected.
+ */
+
 /**
  * uwq_shutdown() - drain the system workqueues, stop and join every uwq
  * thread and free the pools, so that tools like valgrind see a clean exit.

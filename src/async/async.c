@@ -29,6 +29,7 @@
 #include <uwq/workqueue.h>
 
 #include "internal/list.h"
+#include "internal/wq.h"
 
 #define MAX_PENDING	32768
 
@@ -175,4 +176,26 @@ void uwq_async_synchronize_full_domain(struct uwq_async_domain *domain)
 void uwq_async_synchronize_full(void)
 {
 	wait_below(UINT64_MAX, NULL);
+}
+
+/*
+ * fork.c: the async lock is held across fork(), so the child sees whole
+ * lists. Calls pending at fork() run in the parent only: the child empties
+ * their domains and its synchronisations do not wait for them. Cookies go
+ * on increasing, so the parent's are all "before" the child's.
+ */
+void uwq__async_atfork(int stage)
+{
+	if (stage == 0) {
+		pthread_mutex_lock(&async_lock);
+	} else if (stage == 1) {
+		pthread_mutex_unlock(&async_lock);
+	} else {
+		for (struct entry *e = ghead; e; e = e->gnext)
+			e->domain->head = e->domain->tail = NULL;
+		ghead = gtail = NULL;
+		pending = 0;
+		pthread_mutex_init(&async_lock, NULL);
+		pthread_cond_init(&async_done, NULL);
+	}
 }

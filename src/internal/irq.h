@@ -106,12 +106,14 @@ void uwq__irq_mask_locked(struct uwq__irq_desc *desc);
 void uwq__irq_unmask_locked(struct uwq__irq_desc *desc);
 bool uwq__irq_in_dispatcher(void);
 extern int uwq__irq_dispatch_cpu;	/* I once the dispatcher runs */
+void uwq__irq_dispatch_atfork_child(void);
 
 /* thread.c */
 int uwq__irq_thread_start(struct uwq__irq_action *action);
 void uwq__irq_thread_stop(struct uwq__irq_action *action);
 void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *action);
 bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc);
+void uwq__irq_thread_atfork_child(void);
 
 /* spurious.c */
 void uwq__note_interrupt(struct uwq__irq_desc *desc, unsigned ret);

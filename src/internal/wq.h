@@ -48,6 +48,8 @@
 #define WORK_COLOR		(1UL << 5)	/* flush colour (0 or 1) */
 #define WORK_COLLIDE		(1UL << 6)	/* taken by a worker waiting for another pool's run */
 #define WORK_COUNTED		(1UL << 7)	/* counted in wq->nr_pending (max_pending set) */
+#define WORK_GEN_SHIFT		8	/* bits 8-15: fork generation (fork.c) */
+#define WORK_GEN_MASK		(0xffUL << WORK_GEN_SHIFT)
 #define WORK_DISABLE_SHIFT	16
 #define WORK_DISABLE_ONE	(1UL << WORK_DISABLE_SHIFT)
 #define WORK_STATE_MASK		(WORK_QUEUED | WORK_INACTIVE | WORK_COLOR | WORK_COLLIDE | WORK_COUNTED)
@@ -183,6 +185,8 @@ struct uwq_workqueue {
 	struct uwq__rescuer	*rescuer;	/* I: UWQ_MEM_RECLAIM only */
 	int			max_pending;	/* A: 0 = unbounded; read relaxed on queueing */
 	int			nr_pending;	/* A: items counted (WORK_COUNTED) not yet started */
+	unsigned		gen;		/* I: fork generation it was made in */
+	int			stale_reported;	/* A: used in a child after fork() */
 };
 
 /* Global state (init.c). */
@@ -279,6 +283,32 @@ uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
 int uwq__rescuer_create(struct uwq_workqueue *wq);
 void uwq__rescuer_destroy(struct uwq_workqueue *wq);
 void uwq__send_mayday(struct uwq__pool *pool);	/* L held */
+
+/* fork.c */
+extern unsigned uwq__fork_gen;	/* bumped in each child after fork() */
+void uwq__work_adopt(struct uwq_work *w);
+bool uwq__wq_stale(struct uwq_workqueue *wq);	/* true (and one report) if made by a parent */
+/* An item last used before a fork() in this (child) process is idle here. */
+static inline void uwq__work_current(struct uwq_work *w)
+{
+	unsigned long v = __atomic_load_n(&w->data, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(((v >> WORK_GEN_SHIFT) & 0xff) != (READ_ONCE(uwq__fork_gen) & 0xff), 0))
+		uwq__work_adopt(w);
+}
+static inline unsigned long uwq__work_gen_bits(void)
+{
+	return (unsigned long)(READ_ONCE(uwq__fork_gen) & 0xff) << WORK_GEN_SHIFT;
+}
+/* Child-side resets, one per file with global state (fork.c calls them). */
+void uwq__state_atfork_child(void);	/* init.c */
+void uwq__timer_atfork_child(void);	/* delayed.c */
+void uwq__monitor_atfork_child(void);	/* monitor.c */
+void uwq__busy_atfork_child(void);	/* worker.c */
+void uwq__mayday_atfork_child(void);	/* rescuer.c */
+void uwq__system_wqs_forget(void);	/* workqueue.c */
+void uwq__irq_atfork_child(void);	/* src/irq */
+void uwq__async_atfork(int stage);	/* src/async: 0 prepare, 1 parent, 2 child */
 
 /* watchdog.c */
 void uwq__watchdog_check(struct uwq__pool *pool, uint64_t now);	/* L held */

@@ -377,3 +377,15 @@ void uwq__irq_dispatch_shutdown(void)
 	dsp.epfd = dsp.resend_fd = -1;
 	dsp.running = false;
 }
+
+/* fork.c: the child has no dispatcher until it makes a line. The parent's
+ * epoll and resend descriptors stay open, unused (both are O_CLOEXEC). */
+void uwq__irq_dispatch_atfork_child(void)
+{
+	memset(&dsp, 0, sizeof(dsp));
+	dsp.epfd = -1;
+	dsp.resend_fd = -1;
+	pthread_mutex_init(&dsp.resend_lock, NULL);
+	in_dispatcher = false;
+	uwq__irq_dispatch_cpu = -1;
+}

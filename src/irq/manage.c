@@ -42,6 +42,10 @@ static struct {
 	pthread_mutex_t		lock;
 	struct uwq__irq_desc	*lines[UWQ_IRQ_MAX_LINES];	/* lock; A for lookups */
 	bool			inited;				/* lock */
+	/* Lines made by a parent before fork(): their numbers stay taken in
+	 * the child, and calls on them fail with -ECHILD (fork.c). */
+	bool			stale[UWQ_IRQ_MAX_LINES];	/* lock to clear */
+	int			stale_reported[UWQ_IRQ_MAX_LINES];	/* A */
 } irqs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 struct uwq__irq_desc *uwq__irq_desc(int irq)
@@ -49,6 +53,30 @@ struct uwq__irq_desc *uwq__irq_desc(int irq)
 	if (irq <= 0 || irq >= UWQ_IRQ_MAX_LINES)
 		return NULL;
 	return load_acquire(&irqs.lines[irq]);
+}
+
+/* The error for a line number with no line: -ECHILD (and one report) for a
+ * line the parent made before fork(), else -EINVAL. */
+static int no_line(int irq)
+{
+	if (irq <= 0 || irq >= UWQ_IRQ_MAX_LINES || !READ_ONCE(irqs.stale[irq]))
+		return -EINVAL;
+	if (!atomic_xchg(&irqs.stale_reported[irq], 1))
+		uwq__log("irq %d was created before fork() by the parent process: not usable in the child", irq);
+	return -ECHILD;
+}
+
+void uwq__irq_atfork_child(void)
+{
+	pthread_mutex_init(&irqs.lock, NULL);
+	for (int i = 0; i < UWQ_IRQ_MAX_LINES; i++) {
+		if (irqs.lines[i])
+			irqs.stale[i] = true;
+		irqs.lines[i] = NULL;
+	}
+	irqs.inited = false;
+	uwq__irq_dispatch_atfork_child();
+	uwq__irq_thread_atfork_child();
 }
 
 int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge, bool is_eventfd)
@@ -87,7 +115,7 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 		}
 		irqs.inited = true;
 	}
-	for (irq = 1; irq < UWQ_IRQ_MAX_LINES && irqs.lines[irq]; irq++)
+	for (irq = 1; irq < UWQ_IRQ_MAX_LINES && (irqs.lines[irq] || irqs.stale[irq]); irq++)
 		;
 	if (irq == UWQ_IRQ_MAX_LINES) {
 		pthread_mutex_unlock(&irqs.lock);
@@ -126,7 +154,9 @@ int uwq_irq_raise(int irq)
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
-	if (!desc || !desc->is_eventfd)
+	if (!desc)
+		return no_line(irq);
+	if (!desc->is_eventfd)
 		return -EINVAL;
 	return uwq__irq_raise_fd(desc->chip_data);
 }
@@ -142,8 +172,13 @@ int uwq_irq_destroy(int irq)
 	pthread_mutex_lock(&irqs.lock);
 	desc = uwq__irq_desc(irq);
 	if (!desc) {
+		/* A parent's line: its number becomes free in the child. */
+		int err = no_line(irq);
+
+		if (err == -ECHILD)
+			irqs.stale[irq] = false;
 		pthread_mutex_unlock(&irqs.lock);
-		return -EINVAL;
+		return err == -ECHILD ? 0 : err;
 	}
 	pthread_mutex_lock(&desc->lock);
 	if (desc->actions) {
@@ -185,7 +220,9 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	struct uwq__irq_action *action, **pp;
 	int err;
 
-	if (!desc || (!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
+	if (!desc)
+		return no_line(irq);
+	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
 	action = calloc(1, sizeof(*action));
@@ -291,7 +328,8 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	const char *name;
 
 	if (!desc) {
-		uwq__log("uwq_free_irq(%d): no such line", irq);
+		if (no_line(irq) != -ECHILD)
+			uwq__log("uwq_free_irq(%d): no such line", irq);
 		return NULL;
 	}
 	pthread_mutex_lock(&desc->lock);
@@ -406,7 +444,9 @@ int uwq_irq_set_affinity(int irq, const cpu_set_t *mask)
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
-	if (!desc || !mask || CPU_COUNT(mask) == 0)
+	if (!desc)
+		return no_line(irq);
+	if (!mask || CPU_COUNT(mask) == 0)
 		return -EINVAL;
 	pthread_mutex_lock(&desc->lock);
 	desc->affinity = *mask;

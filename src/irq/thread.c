@@ -176,3 +176,9 @@ void uwq__irq_thread_stop(struct uwq__irq_action *action)
 	futex_wake(&action->wake, 1);
 	pthread_join(action->thread, NULL);
 }
+
+/* fork.c: fork() called from a handler thread leaves the child outside it. */
+void uwq__irq_thread_atfork_child(void)
+{
+	my_desc = NULL;
+}

@@ -254,3 +254,13 @@ void uwq__timer_resume(void)
 		timer_start_locked();
 	pthread_mutex_unlock(&tm.lock);
 }
+
+/* fork.c: the parent's armed items stay the parent's. */
+void uwq__timer_atfork_child(void)
+{
+	pthread_mutex_init(&tm.lock, NULL);
+	tm.root = NULL;
+	tm.running = false;
+	tm.stop = false;
+	tm_once = PTHREAD_ONCE_INIT;	/* the condition variable is made again */
+}

@@ -142,6 +142,7 @@ bool uwq_flush_work(struct uwq_work *w)
 		uwq__report_self_wait("uwq_flush_work()", w);
 		return false;
 	}
+	uwq__work_current(w);
 	for (;;) {
 		unsigned long data = atomic_load_sc(&w->data);
 		struct uwq__waiter wt = { .work = w };
@@ -240,6 +241,8 @@ int uwq_flush_workqueue(struct uwq_workqueue *wq)
 	if (current_wq() == wq)
 		return report_own_queue("uwq_flush_workqueue", wq);
 	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return -ECHILD;
 
 	uwq__wait_begin();
 	pthread_mutex_lock(&wq->flush_lock);
@@ -283,6 +286,9 @@ int uwq_drain_workqueue(struct uwq_workqueue *wq)
 		return -EINVAL;
 	if (current_wq() == wq)
 		return report_own_queue("uwq_drain_workqueue", wq);
+	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return -ECHILD;
 	if (atomic_fetch_add(&wq->draining, 1) == 0)
 		__atomic_store_n(&wq->drain_reported, 0, __ATOMIC_SEQ_CST);
 	for (int tries = 1;; tries++) {

@@ -205,3 +205,19 @@ int uwq_shutdown(void)
 	pthread_mutex_unlock(&uwq__g.lock);
 	return 0;
 }
+
+/* fork.c: the child starts over; the parent's pools, queues and topology
+ * are leaked in its copy of memory, never touched (their locks may be
+ * held by threads that do not exist here). */
+void uwq__state_atfork_child(void)
+{
+	pthread_mutex_init(&uwq__g.lock, NULL);
+	uwq__g.ready = 0;
+	uwq__g.bound = NULL;
+	uwq__g.unbound[0] = uwq__g.unbound[1] = NULL;
+	uwq__g.cpu_ids = NULL;
+	uwq__g.cpu_to_idx = NULL;
+	list_init(&uwq__g.wqs);
+	uwq__g.next_pool_id = 0;
+	uwq__system_wqs_forget();
+}

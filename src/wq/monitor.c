@@ -526,3 +526,10 @@ void uwq__monitor_shutdown(void)
 	__atomic_store_n(&mon.poked, 0, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&mon.lock);
 }
+
+/* fork.c: no monitor thread in the child until a pool needs one. */
+void uwq__monitor_atfork_child(void)
+{
+	memset(&mon, 0, sizeof(mon));
+	pthread_mutex_init(&mon.lock, NULL);
+}

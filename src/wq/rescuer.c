@@ -202,3 +202,9 @@ void uwq__rescuer_destroy(struct uwq_workqueue *wq)
 	free(r);
 	wq->rescuer = NULL;
 }
+
+/* fork.c: the parent's rescuers and their lists are not the child's. */
+void uwq__mayday_atfork_child(void)
+{
+	pthread_mutex_init(&mayday_lock, NULL);
+}

@@ -35,6 +35,7 @@
  *  3. After calling the work function the worker never dereferences w.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "internal/futex.h"
 #include "internal/wq.h"
@@ -230,4 +231,11 @@ void uwq__worker_process(struct uwq__worker *worker)
 		}
 		uwq__process_scheduled(worker);
 	} while (keep_working(pool));
+}
+
+/* fork.c: nothing runs in the child yet. */
+void uwq__busy_atfork_child(void)
+{
+	memset(busy, 0, sizeof(busy));
+	busy_once = PTHREAD_ONCE_INIT;	/* the bucket locks are made again */
 }

@@ -76,6 +76,7 @@ void uwq_work_init(struct uwq_work *w, uwq_work_fn fn)
 		return;
 	memset(w, 0, sizeof(*w));
 	w->func = fn;
+	w->data = uwq__work_gen_bits();
 }
 
 void uwq_delayed_work_init(struct uwq_delayed_work *dw, uwq_work_fn fn)
@@ -84,7 +85,7 @@ void uwq_delayed_work_init(struct uwq_delayed_work *dw, uwq_work_fn fn)
 		return;
 	memset(dw, 0, sizeof(*dw));
 	dw->work.func = fn;
-	dw->work.data = WORK_DELAYED;
+	dw->work.data = WORK_DELAYED | uwq__work_gen_bits();
 	dw->cpu = -1;
 }
 
@@ -222,7 +223,10 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 /* Take PENDING for a queuer. False if it was set or @w is disabled. */
 static bool take_pending(struct uwq_work *w)
 {
-	unsigned long old = atomic_fetch_or(&w->data, WORK_PENDING);
+	unsigned long old;
+
+	uwq__work_current(w);
+	old = atomic_fetch_or(&w->data, WORK_PENDING);
 
 	if (old & WORK_PENDING)
 		return false;
@@ -238,6 +242,8 @@ bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 	if (!wq || !w)
 		return false;
 	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return false;
 	if (!take_pending(w))
 		return false;
 	return uwq__queue_work(cpu, wq, w);
@@ -258,6 +264,8 @@ int uwq_workqueue_set_max_pending(struct uwq_workqueue *wq, int max_pending)
 {
 	if (!wq || max_pending < 0)
 		return -EINVAL;
+	if (uwq__wq_stale(wq))
+		return -ECHILD;
 	__atomic_store_n(&wq->max_pending, max_pending, __ATOMIC_SEQ_CST);
 	return 0;
 }
@@ -269,8 +277,11 @@ int uwq_try_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
 	if (!wq || !w)
 		return -EINVAL;
 	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return -ECHILD;
 	if (READ_ONCE(wq->draining) && current_wq() != wq)
 		return -ESHUTDOWN;
+	uwq__work_current(w);
 	/* Pending already: say so rather than "full" (checked again below). */
 	if (atomic_load_sc(&w->data) & WORK_PENDING)
 		return -EALREADY;
@@ -303,6 +314,8 @@ bool uwq_queue_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *d
 	if (!wq || !dw)
 		return false;
 	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return false;
 	if (!take_pending(&dw->work))
 		return false;
 	return uwq__timer_arm(wq, dw, -1, delay_ns);
@@ -315,6 +328,8 @@ bool uwq_mod_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw,
 	if (!wq || !dw)
 		return false;
 	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return false;
 	ret = uwq__grab_pending(&dw->work);
 	if (atomic_load_sc(&dw->work.data) >> WORK_DISABLE_SHIFT) {
 		atomic_fetch_and(&dw->work.data, ~WORK_PENDING);
@@ -341,9 +356,11 @@ static void steal_queued(struct uwq__pwq *pwq, struct uwq_work *w)
 
 int uwq__try_grab_pending(struct uwq_work *w)
 {
-	unsigned long data = atomic_load_sc(&w->data);
+	unsigned long data;
 	struct uwq__pwq *pwq;
 
+	uwq__work_current(w);
+	data = atomic_load_sc(&w->data);
 	if ((data & (WORK_DELAYED | WORK_TIMER)) == (WORK_DELAYED | WORK_TIMER) &&
 	    uwq__timer_steal(uwq_to_delayed_work(w)))
 		return 1;
@@ -403,8 +420,14 @@ bool uwq_cancel_delayed_work(struct uwq_delayed_work *dw)
 
 bool uwq_work_pending(const struct uwq_work *w)
 {
-	/* Advisory: relaxed is enough for a snapshot. */
-	return w && (__atomic_load_n(&w->data, __ATOMIC_RELAXED) & WORK_PENDING);
+	unsigned long v;
+
+	if (!w)
+		return false;
+	/* Advisory: relaxed is enough for a snapshot. Pending in a parent
+	 * before fork() is not pending here. */
+	v = __atomic_load_n(&w->data, __ATOMIC_RELAXED);
+	return (v & WORK_PENDING) && (v & WORK_GEN_MASK) == uwq__work_gen_bits();
 }
 
 unsigned uwq_work_busy(const struct uwq_work *w)
@@ -469,6 +492,8 @@ int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int
 	wq->nr_pwqs_to_flush = 0;
 	wq->draining = 0;
 	wq->drain_reported = 0;
+	wq->gen = READ_ONCE(uwq__fork_gen);
+	wq->stale_reported = 0;
 	list_init(&wq->node);
 	return 0;
 }
@@ -512,6 +537,12 @@ void uwq__system_wqs_init(void)
 		wq->is_system = true;
 		list_add_tail(&wq->node, &uwq__g.wqs);
 	}
+}
+
+/* fork.c: the child rebuilds the system queues at its first use. */
+void uwq__system_wqs_forget(void)
+{
+	memset(system_wqs, 0, sizeof(system_wqs));
 }
 
 /* Called from uwq_shutdown() with uwq__g.lock held. */
@@ -583,6 +614,8 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 {
 	if (!wq || max_active < 0 || (wq->flags & __UWQ_ORDERED))
 		return -EINVAL;
+	if (uwq__wq_stale(wq))
+		return -ECHILD;
 	if (max_active == 0)
 		max_active = UWQ_DFL_ACTIVE;
 	if (max_active > UWQ_MAX_ACTIVE)
@@ -620,6 +653,8 @@ void uwq_destroy_workqueue(struct uwq_workqueue *wq)
 {
 	if (!wq)
 		return;
+	if (uwq__wq_stale(wq))
+		return;	/* the parent's: leaked in the child (fork.c) */
 	if (wq->is_system) {
 		uwq__log("uwq_destroy_workqueue(%s): system workqueues cannot be destroyed", wq->name);
 		return;
