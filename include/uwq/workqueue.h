@@ -334,6 +334,30 @@ UWQ_API void uwq_blocking_begin(void);
 /** uwq_blocking_end() - the calling work function stopped blocking. */
 UWQ_API void uwq_blocking_end(void);
 
+/**
+ * uwq_freeze() - stop the freezable workqueues (UWQ_FREEZABLE, and
+ * uwq_system_freezable_wq) at item boundaries.
+ *
+ * Items of freezable queues that have not started stay queued, in order;
+ * new ones queue behind them (queueing still succeeds, pending dedupe
+ * included); delayed items that expire queue too. uwq_freeze() then waits
+ * for the items already running to return, for at most
+ * UWQ_FREEZE_TIMEOUT_MS, after which it reports each one still running
+ * (by function) and returns anyway; the queues stay frozen. Flushing a
+ * frozen queue waits for uwq_thaw() (with one report). Freezing a frozen
+ * process does nothing. A work function may call it: its own item is not
+ * waited for.
+ * Context: any thread. Return: nothing.
+ */
+UWQ_API void uwq_freeze(void);
+
+/**
+ * uwq_thaw() - start the freezable workqueues again: their queued items
+ * run in the order they were queued, with each queue's max_active.
+ * Context: any thread. Return: nothing; no-op when not frozen.
+ */
+UWQ_API void uwq_thaw(void);
+
 /*
  * fork(): the child of a process using uwq gets a fresh uwq, as a new
  * process would. The system workqueues work in the child (pools and
@@ -400,7 +424,10 @@ struct uwq_config {
 	uint64_t	mayday_initial_ns;
 	uint64_t	mayday_interval_ns;
 	uint64_t	create_cooldown_ns;
-	uint64_t	reserved[8];	/* zero */
+	/* UWQ_FREEZE_TIMEOUT_MS, default 20000 (the kernel's): how long
+	 * uwq_freeze() waits for running items before reporting them. */
+	uint64_t	freeze_timeout_ns;
+	uint64_t	reserved[7];	/* zero */
 };
 
 /**

@@ -185,6 +185,8 @@ struct uwq_workqueue {
 	struct uwq__rescuer	*rescuer;	/* I: UWQ_MEM_RECLAIM only */
 	int			max_pending;	/* A: 0 = unbounded; read relaxed on queueing */
 	int			nr_pending;	/* A: items counted (WORK_COUNTED) not yet started */
+	int			frozen;		/* F to write, A to read: uwq_freeze() */
+	int			frozen_reported;	/* A: one report per freeze */
 	unsigned		gen;		/* I: fork generation it was made in */
 	int			stale_reported;	/* A: used in a child after fork() */
 };
@@ -203,6 +205,7 @@ struct uwq__state {
 	int			next_pool_id;	/* lock */
 	struct uwq_config	cfg;		/* I: tunables (lock before ready) */
 	bool			cfg_set;	/* lock: uwq_configure() was called */
+	bool			frozen;		/* lock: uwq_freeze() in effect */
 };
 
 extern struct uwq__state uwq__g;
@@ -249,6 +252,7 @@ bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* 
 int uwq__try_grab_pending(struct uwq_work *w);
 int uwq__grab_pending(struct uwq_work *w);	/* loops; 1 was pending, 0 was idle */
 void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data);	/* L held */
+void uwq__pwq_activate(struct uwq__pwq *pwq);	/* L held: up to max_active */
 void uwq__uncount(struct uwq_workqueue *wq, unsigned long data);	/* started or stolen */
 struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool, int max_active);
 int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int max_active);
@@ -283,6 +287,10 @@ uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
 int uwq__rescuer_create(struct uwq_workqueue *wq);
 void uwq__rescuer_destroy(struct uwq_workqueue *wq);
 void uwq__send_mayday(struct uwq__pool *pool);	/* L held */
+
+/* freezer.c */
+void uwq__freeze_new_wq(struct uwq_workqueue *wq);	/* uwq__g.lock held */
+void uwq__report_frozen_flush(struct uwq_workqueue *wq);
 
 /* fork.c */
 extern unsigned uwq__fork_gen;	/* bumped in each child after fork() */

@@ -243,6 +243,7 @@ int uwq_flush_workqueue(struct uwq_workqueue *wq)
 	uwq__ensure_init();
 	if (uwq__wq_stale(wq))
 		return -ECHILD;
+	uwq__report_frozen_flush(wq);
 
 	uwq__wait_begin();
 	pthread_mutex_lock(&wq->flush_lock);

@@ -70,6 +70,7 @@ void uwq_config_defaults(struct uwq_config *c)
 	c->mayday_initial_ns = env_u64("UWQ_MAYDAY_INITIAL_MS", 10, 1000000);
 	c->mayday_interval_ns = env_u64("UWQ_MAYDAY_INTERVAL_MS", 100, 1000000);
 	c->create_cooldown_ns = env_u64("UWQ_CREATE_COOLDOWN_MS", 1000, 1000000);
+	c->freeze_timeout_ns = env_u64("UWQ_FREEZE_TIMEOUT_MS", 20000, 1000000);
 }
 
 static int config_check(const struct uwq_config *c)
@@ -172,6 +173,7 @@ int uwq_shutdown(void)
 		}
 	}
 	pthread_mutex_unlock(&uwq__g.lock);
+	uwq_thaw();	/* a frozen queue would never drain */
 	/* Interrupt lines are the caller's too: none may be left. */
 	if (uwq__irq_shutdown())
 		return -EBUSY;

@@ -105,7 +105,7 @@ static void pwq_activate_first(struct uwq__pwq *pwq)
 	wlist_add_tail(w, &pwq->pool->worklist);
 }
 
-static void pwq_activate(struct uwq__pwq *pwq)
+void uwq__pwq_activate(struct uwq__pwq *pwq)
 {
 	while (pwq->nr_inactive && pwq->nr_active < pwq->max_active)
 		pwq_activate_first(pwq);
@@ -117,7 +117,7 @@ void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data)
 
 	if (!(data & WORK_INACTIVE)) {
 		pwq->nr_active--;
-		pwq_activate(pwq);
+		uwq__pwq_activate(pwq);
 	}
 	pwq->nr_in_flight[color]--;
 	if (pwq->flush_color == color && pwq->nr_in_flight[color] == 0) {
@@ -587,6 +587,7 @@ static struct uwq_workqueue *alloc_wq(const char *name, unsigned flags, int max_
 		return NULL;
 	}
 	pthread_mutex_lock(&uwq__g.lock);
+	uwq__freeze_new_wq(wq);
 	list_add_tail(&wq->node, &uwq__g.wqs);
 	pthread_mutex_unlock(&uwq__g.lock);
 	return wq;
@@ -622,12 +623,12 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 		max_active = UWQ_MAX_ACTIVE;
 	pthread_mutex_lock(&wq->flush_lock);
 	wq->saved_max_active = max_active;
-	for (int i = 0; i < wq->nr_pwqs; i++) {
+	for (int i = 0; i < wq->nr_pwqs && !wq->frozen; i++) {
 		struct uwq__pwq *pwq = wq->pwqs[i];
 
 		pthread_mutex_lock(&pwq->pool->lock);
 		pwq->max_active = max_active;
-		pwq_activate(pwq);
+		uwq__pwq_activate(pwq);
 		uwq__kick_pool(pwq->pool);
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}
