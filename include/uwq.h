@@ -10,5 +10,6 @@
 #include <uwq/stats.h>
 #include <uwq/irq.h>
 #include <uwq/async.h>
+#include <uwq/ordered.h>
 
 #endif /* UWQ_H */
