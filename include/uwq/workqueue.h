@@ -28,6 +28,7 @@
 #ifndef UWQ_WORKQUEUE_H
 #define UWQ_WORKQUEUE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uwq/common.h>
@@ -154,6 +155,106 @@ UWQ_API struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsi
  * Return: nothing.
  */
 UWQ_API void uwq_destroy_workqueue(struct uwq_workqueue *wq);
+
+/*
+ * Affinity scopes (kernel: workqueue "affinity_scope"): how an unbound
+ * queue's items are kept near the CPU that queued them. The allowed CPUs
+ * are grouped into pods; an item queued from a CPU goes to the pool of
+ * that CPU's pod, whose workers run on the pod's CPUs and whose target is
+ * one running worker per CPU of the pod.
+ *   UWQ_AFFN_CPU     one pod per CPU
+ *   UWQ_AFFN_SMT     the SMT siblings of a core
+ *   UWQ_AFFN_CACHE   the CPUs sharing a last-level cache (the default)
+ *   UWQ_AFFN_NUMA    a NUMA node
+ *   UWQ_AFFN_SYSTEM  every allowed CPU in one pod
+ * UWQ_AFFN_DFL means the process default: UWQ_AFFINITY_SCOPE (cpu, smt,
+ * cache, numa or system), read at first use, else cache. Topology comes
+ * from /sys, or from the directory UWQ_SYSFS_ROOT names (see
+ * src/wq/topology.c: a fake tree for tests).
+ */
+enum uwq_affn_scope {
+	UWQ_AFFN_DFL = 0,
+	UWQ_AFFN_CPU,
+	UWQ_AFFN_SMT,
+	UWQ_AFFN_CACHE,
+	UWQ_AFFN_NUMA,
+	UWQ_AFFN_SYSTEM,
+	UWQ_AFFN_NR
+};
+
+/*
+ * struct uwq_workqueue_attrs - what an unbound queue's workers are.
+ * @nice: -20..19 (below 0 needs CAP_SYS_NICE or RLIMIT_NICE; without it
+ *   workers run at nice 0 after one warning).
+ * @cpumask: CPUs the workers may run on, intersected with the pods; all
+ *   zero means every CPU uwq serves.
+ * @affn_scope: how items stay near their queueing CPU.
+ * Queues with equal attributes share pools; a worker serves one pool, so
+ * a worker made for one nice level never runs another's items.
+ */
+struct uwq_workqueue_attrs {
+	int			nice;
+	cpu_set_t		cpumask;
+	enum uwq_affn_scope	affn_scope;
+};
+
+/**
+ * uwq_alloc_workqueue_attrs() - attributes set to the defaults: nice 0,
+ * every CPU, the default scope.
+ * Return: the attributes (free with uwq_free_workqueue_attrs()), or NULL
+ * with errno ENOMEM.
+ */
+UWQ_API struct uwq_workqueue_attrs *uwq_alloc_workqueue_attrs(void);
+UWQ_API void uwq_free_workqueue_attrs(struct uwq_workqueue_attrs *attrs);
+
+/**
+ * uwq_apply_workqueue_attrs() - give the live unbound queue @wq new
+ * attributes. Items queued before the call run where they were queued;
+ * later ones go to the new pools. Nothing is lost or run twice, and
+ * flush, drain and max_active keep covering both.
+ * Context: thread context.
+ * Return: 0; -EINVAL for NULL arguments, a bound or ordered queue, nice
+ * outside -20..19, an unknown scope, or a mask with none of uwq's CPUs;
+ * -ENOMEM; -ENOSPC when 256 unbound pools exist already; -ECHILD for a
+ * parent's queue after fork().
+ */
+UWQ_API int uwq_apply_workqueue_attrs(struct uwq_workqueue *wq, const struct uwq_workqueue_attrs *attrs);
+
+/**
+ * uwq_workqueue_get_attrs() - copy @wq's attributes to @attrs (bound
+ * queues: their nice level, their CPUs, UWQ_AFFN_CPU).
+ * Return: 0; -EINVAL for NULL arguments.
+ */
+UWQ_API int uwq_workqueue_get_attrs(struct uwq_workqueue *wq, struct uwq_workqueue_attrs *attrs);
+
+/**
+ * uwq_workqueue_cpu_pod() - the CPUs whose workers run items that @wq
+ * gets queued from CPU @cpu (the pod's pool mask).
+ * Return: 0; -EINVAL for NULL arguments or a CPU uwq does not serve.
+ */
+UWQ_API int uwq_workqueue_cpu_pod(struct uwq_workqueue *wq, int cpu, cpu_set_t *cpus);
+
+/*
+ * struct uwq_pool_limits - limits of every pool, changeable at run time.
+ * @max_workers: workers per pool at most (>= 2); 0: 64 + 8 per CPU of
+ *   the pool. Lowering it below a pool's count stops creation until
+ *   workers exit; none is killed.
+ * @idle_reserve: idle workers a pool keeps (plus one per 4 busy).
+ * @idle_timeout_ns: idle time after which a surplus worker exits; 0 never.
+ */
+struct uwq_pool_limits {
+	int		max_workers;
+	int		idle_reserve;
+	uint64_t	idle_timeout_ns;
+};
+
+/**
+ * uwq_set_pool_limits() - change the pool limits now (uwq_configure()
+ * sets them before first use). Idle workers beyond a lowered reserve or
+ * timeout are reaped at the monitor's next pass.
+ * Return: 0; -EINVAL for NULL, max_workers 1 or negative values.
+ */
+UWQ_API int uwq_set_pool_limits(const struct uwq_pool_limits *limits);
 
 /**
  * uwq_workqueue_set_max_active() - change @wq's max_active.

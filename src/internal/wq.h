@@ -133,7 +133,7 @@ struct uwq__pool {
 	bool			manager_active;	/* L */
 	bool			create_warned;	/* L */
 	bool			reap_poked;	/* L: monitor told about surplus idle workers */
-	int			max_workers;	/* I: cap */
+	int			max_workers;	/* L: cap */
 	uint64_t		nr_created;	/* L */
 	uint64_t		nr_reaped;	/* L */
 	uint64_t		last_progress;	/* L: watchdog stamp (item start, first queueing) */
@@ -164,6 +164,7 @@ struct uwq__pwq {
 	uint64_t		stat_rescued;	/* L */
 	struct uwq__list	mayday_node;	/* mayday lock: on wq->rescuer's list */
 	bool			on_mayday;	/* mayday lock */
+	struct uwq__pwq		*wq_next;	/* A: wq->pwq_list (append-only) */
 };
 
 struct uwq__rescuer;
@@ -172,8 +173,16 @@ struct uwq_workqueue {
 	char			name[32];	/* I */
 	unsigned		flags;		/* I */
 	int			saved_max_active;	/* F */
-	int			nr_pwqs;	/* I */
-	struct uwq__pwq		**pwqs;		/* I: bound: per CPU index; unbound: [0] */
+	/* Every pwq the queue has had, appended under uwq__g.lock and
+	 * flush_lock, never removed before destroy: flush, drain, max_active
+	 * and the freezer walk it with acquire loads (for_each_pwq). */
+	struct uwq__pwq		*pwq_list;	/* A */
+	/* Where an item queued from CPU index i goes: pwq_table[i]. Replaced
+	 * whole by uwq_apply_workqueue_attrs(); old tables are kept (they may
+	 * still be read) until destroy, on old_tables. */
+	struct uwq__pwq		**pwq_table;	/* A */
+	struct uwq__old_table	*old_tables;	/* uwq__g.lock */
+	struct uwq_workqueue_attrs attrs;	/* uwq__g.lock: unbound queues */
 	struct uwq__list	node;		/* uwq__state.lock: all workqueues */
 	bool			is_system;	/* I */
 	pthread_mutex_t		flush_lock;
@@ -191,6 +200,23 @@ struct uwq_workqueue {
 	int			stale_reported;	/* A: used in a child after fork() */
 };
 
+#define UWQ_MAX_UPOOLS	256
+
+/* The pods of one affinity scope (topology.c). */
+struct uwq__pods {
+	int			nr;
+	int			*of;		/* by CPU index: its pod */
+	cpu_set_t		*cpus;		/* by pod: its allowed CPUs */
+};
+
+struct uwq__old_table {
+	struct uwq__old_table	*next;
+	struct uwq__pwq		**table;
+};
+
+#define for_each_pwq(pwq, wq) \
+	for ((pwq) = load_acquire(&(wq)->pwq_list); (pwq); (pwq) = load_acquire(&(pwq)->wq_next))
+
 /* Global state (init.c). */
 struct uwq__state {
 	pthread_mutex_t		lock;		/* init/shutdown, wq list */
@@ -200,7 +226,15 @@ struct uwq__state {
 	int			*cpu_to_idx;	/* I: CPU number -> index, -1 if not allowed */
 	int			max_cpu;	/* I: size of cpu_to_idx */
 	struct uwq__pool	**bound;	/* I: [idx] normal, [nr_cpus + idx] highpri */
-	struct uwq__pool	*unbound[2];	/* I: normal, highpri */
+	struct uwq__pool	*unbound[2];	/* I: normal, highpri, every CPU */
+	/* Unbound pools by attributes (nice, CPUs), shared by queues; [0] and
+	 * [1] are unbound[]. Appended under lock, read with an acquire load
+	 * of nr_upools; freed at shutdown. */
+	struct uwq__pool	*upools[UWQ_MAX_UPOOLS];
+	int			nr_upools;	/* A */
+	cpu_set_t		allowed;	/* I: the CPUs served */
+	struct uwq__pods	pods[UWQ_AFFN_NR];	/* I: by scope (topology.c) */
+	int			dfl_scope;	/* I: UWQ_AFFINITY_SCOPE */
 	struct uwq__list	wqs;		/* lock */
 	int			next_pool_id;	/* lock */
 	struct uwq_config	cfg;		/* I: tunables (lock before ready) */
@@ -227,7 +261,10 @@ void uwq__topology_free(void);
 int uwq__cpu_index(int cpu);	/* index of an allowed CPU; falls back to a valid one */
 
 /* pool.c */
-struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus, int concurrency);
+struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int concurrency);
+int uwq__nr_pools(void);			/* bound and unbound, for walks */
+void uwq__pool_set_cap(struct uwq__pool *pool);	/* after the limits changed */
+struct uwq__pool *uwq__pool_at(int i);		/* i < uwq__nr_pools() */
 void uwq__pool_destroy(struct uwq__pool *pool);
 void uwq__pool_start(struct uwq__pool *pool);
 bool uwq__pool_claim_standby(struct uwq__pool *pool);	/* L held */
@@ -259,6 +296,9 @@ int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int
 void uwq__wq_release(struct uwq_workqueue *wq);
 bool uwq__wq_idle(struct uwq_workqueue *wq);
 void uwq__system_wqs_init(void);
+/* attrs.c */
+int uwq__wq_init_pwqs(struct uwq_workqueue *wq);	/* uwq__g.lock held */
+void uwq__wq_free_pwqs(struct uwq_workqueue *wq);
 void uwq__system_wqs_release(void);
 struct uwq_workqueue *uwq__system_wq_at(int i);
 #define UWQ_NR_SYSTEM_WQS 5

@@ -56,9 +56,9 @@ static void dump_wq(FILE *f, struct uwq_workqueue *wq)
 	unsigned long long queued = 0, started = 0, completed = 0, cmw = 0, hog = 0, mayday = 0, rescued = 0;
 	int active = 0, inactive = 0;
 
-	for (int i = 0; i < wq->nr_pwqs; i++) {
-		struct uwq__pwq *pwq = wq->pwqs[i];
+	struct uwq__pwq *pwq;
 
+	for_each_pwq(pwq, wq) {
 		pthread_mutex_lock(&pwq->pool->lock);
 		queued += pwq->stat_queued;
 		started += pwq->stat_started;
@@ -88,10 +88,8 @@ void uwq_dump(FILE *f)
 	uwq__ensure_init();
 	pthread_mutex_lock(&uwq__g.lock);
 	fprintf(f, "uwq: %d CPUs\n", uwq__g.nr_cpus);
-	for (i = 0; i < 2 * uwq__g.nr_cpus; i++)
-		dump_pool(f, uwq__g.bound[i], now);
-	for (i = 0; i < 2; i++)
-		dump_pool(f, uwq__g.unbound[i], now);
+	for (i = 0; i < uwq__nr_pools(); i++)
+		dump_pool(f, uwq__pool_at(i), now);
 	list_for_each(pos, &uwq__g.wqs)
 		dump_wq(f, container_of(pos, struct uwq_workqueue, node));
 	pthread_mutex_unlock(&uwq__g.lock);

@@ -234,6 +234,7 @@ static int report_own_queue(const char *what, struct uwq_workqueue *wq)
 
 int uwq_flush_workqueue(struct uwq_workqueue *wq)
 {
+	struct uwq__pwq *pwq;
 	int left;
 
 	if (!wq)
@@ -254,8 +255,7 @@ int uwq_flush_workqueue(struct uwq_workqueue *wq)
 
 	/* Bias of one so no pwq can complete the flush before all flipped. */
 	__atomic_store_n(&wq->nr_pwqs_to_flush, 1, __ATOMIC_SEQ_CST);
-	for (int i = 0; i < wq->nr_pwqs; i++) {
-		struct uwq__pwq *pwq = wq->pwqs[i];
+	for_each_pwq(pwq, wq) {
 		int c;
 
 		pthread_mutex_lock(&pwq->pool->lock);

@@ -10,6 +10,11 @@
  * already activated (on the pool's worklist) run on; uwq moves them back
  * to the front of the inactive list, so that after uwq_freeze() returns no
  * item of a freezable queue starts, only the ones already running finish.
+ * Items already handed to a worker (requeued while running: they wait on
+ * that worker's scheduled list; or taken by a rescuer) are turned back by
+ * the worker when it reaches them (uwq__process_one_work() sees max_active
+ * 0). Only an item waiting for its own run in another pool to end
+ * (collide_run) counts as started.
  * Thawing restores max_active and activates in order, so an ordered
  * freezable queue keeps its order across a freeze.
  * Waiting for running items polls the pwqs' nr_active every millisecond
@@ -58,12 +63,12 @@ static void freeze_pwq(struct uwq__pwq *pwq)
 /* uwq__g.lock held. */
 static void set_frozen(struct uwq_workqueue *wq, bool frozen)
 {
+	struct uwq__pwq *pwq;
+
 	pthread_mutex_lock(&wq->flush_lock);
 	__atomic_store_n(&wq->frozen, frozen, __ATOMIC_RELAXED);
 	__atomic_store_n(&wq->frozen_reported, 0, __ATOMIC_RELAXED);
-	for (int i = 0; i < wq->nr_pwqs; i++) {
-		struct uwq__pwq *pwq = wq->pwqs[i];
-
+	for_each_pwq(pwq, wq) {
 		pthread_mutex_lock(&pwq->pool->lock);
 		if (frozen) {
 			freeze_pwq(pwq);
@@ -89,11 +94,11 @@ static int nr_running_frozen(void)
 	list_for_each(pos, &uwq__g.wqs) {
 		struct uwq_workqueue *wq = container_of(pos, struct uwq_workqueue, node);
 
+		struct uwq__pwq *pwq;
+
 		if (!(wq->flags & UWQ_FREEZABLE))
 			continue;
-		for (int i = 0; i < wq->nr_pwqs; i++) {
-			struct uwq__pwq *pwq = wq->pwqs[i];
-
+		for_each_pwq(pwq, wq) {
 			pthread_mutex_lock(&pwq->pool->lock);
 			n += pwq->nr_active - (pwq == mine);
 			pthread_mutex_unlock(&pwq->pool->lock);
@@ -121,17 +126,15 @@ static void report_pool(struct uwq__pool *pool, uint64_t now)
 	pthread_mutex_unlock(&pool->lock);
 }
 
-static void report_timeout(int left)
+static void report_timeout(void)
 {
 	uint64_t now = uwq__now_ns();
 
-	uwq__log("uwq_freeze(): %d item(s) of freezable workqueues still running after %llu ms:", left,
+	uwq__log("uwq_freeze(): items of freezable workqueues still running after %llu ms:",
 		 (unsigned long long)(uwq__g.cfg.freeze_timeout_ns / 1000000));
 	pthread_mutex_lock(&uwq__g.lock);
-	for (int i = 0; i < 2 * uwq__g.nr_cpus; i++)
-		report_pool(uwq__g.bound[i], now);
-	for (int i = 0; i < 2; i++)
-		report_pool(uwq__g.unbound[i], now);
+	for (int i = 0; i < uwq__nr_pools(); i++)
+		report_pool(uwq__pool_at(i), now);
 	pthread_mutex_unlock(&uwq__g.lock);
 }
 
@@ -168,7 +171,7 @@ void uwq_freeze(void)
 		struct timespec ts = { 0, 1000000 };
 
 		if (uwq__now_ns() >= deadline) {
-			report_timeout(left);
+			report_timeout();
 			break;
 		}
 		nanosleep(&ts, NULL);
@@ -196,9 +199,20 @@ void uwq__freeze_new_wq(struct uwq_workqueue *wq)
 		set_frozen(wq, true);
 }
 
-/* uwq_flush_workqueue(): say once per freeze why the flush waits. */
+/* uwq_flush_workqueue(): say once per freeze why the flush waits, when
+ * items are held. */
 void uwq__report_frozen_flush(struct uwq_workqueue *wq)
 {
-	if (__atomic_load_n(&wq->frozen, __ATOMIC_RELAXED) && !atomic_xchg(&wq->frozen_reported, 1))
+	struct uwq__pwq *pwq;
+	int held = 0;
+
+	if (!__atomic_load_n(&wq->frozen, __ATOMIC_RELAXED))
+		return;
+	for_each_pwq(pwq, wq) {
+		pthread_mutex_lock(&pwq->pool->lock);
+		held += pwq->nr_inactive;
+		pthread_mutex_unlock(&pwq->pool->lock);
+	}
+	if (held && !atomic_xchg(&wq->frozen_reported, 1))
 		uwq__log("uwq_flush_workqueue(%s): the queue is frozen; waiting for uwq_thaw()", wq->name);
 }

@@ -130,7 +130,7 @@ void uwq__init_slow(void)
 
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
-		uwq__g.bound[i] = uwq__pool_create(cpu, i >= n, &one, 1);
+		uwq__g.bound[i] = uwq__pool_create(cpu, i >= n ? -20 : 0, &one, 1);
 		if (!uwq__g.bound[i])
 			init_failed(-ENOMEM);
 	}
@@ -142,10 +142,12 @@ void uwq__init_slow(void)
 			CPU_SET(uwq__g.cpu_ids[c], &all);
 		/* Unbound pools are concurrency-managed too: one running
 		 * worker per CPU of their mask (DESIGN.md §2). */
-		uwq__g.unbound[i] = uwq__pool_create(-1, i == 1, &all, n);
+		uwq__g.unbound[i] = uwq__pool_create(-1, i == 1 ? -20 : 0, &all, n);
 		if (!uwq__g.unbound[i])
 			init_failed(-ENOMEM);
+		uwq__g.upools[i] = uwq__g.unbound[i];
 	}
+	store_release(&uwq__g.nr_upools, 2);
 	uwq__system_wqs_init();
 	uwq__timer_resume();
 	/* Release: publishes everything above to uwq__ensure_init(). */
@@ -195,8 +197,9 @@ int uwq_shutdown(void)
 	n = uwq__g.nr_cpus;
 	for (i = 0; i < 2 * n; i++)
 		uwq__pool_destroy(uwq__g.bound[i]);
-	for (i = 0; i < 2; i++)
-		uwq__pool_destroy(uwq__g.unbound[i]);
+	for (i = 0; i < uwq__g.nr_upools; i++)
+		uwq__pool_destroy(uwq__g.upools[i]);
+	uwq__g.nr_upools = 0;
 	uwq__system_wqs_release();
 	free(uwq__g.bound);
 	uwq__g.bound = NULL;
@@ -219,6 +222,8 @@ void uwq__state_atfork_child(void)
 	uwq__g.unbound[0] = uwq__g.unbound[1] = NULL;
 	uwq__g.cpu_ids = NULL;
 	uwq__g.cpu_to_idx = NULL;
+	uwq__g.nr_upools = 0;
+	memset(uwq__g.pods, 0, sizeof(uwq__g.pods));
 	list_init(&uwq__g.wqs);
 	uwq__g.next_pool_id = 0;
 	uwq__system_wqs_forget();

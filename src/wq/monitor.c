@@ -404,14 +404,13 @@ static bool pass(bool ticking, bool fast, uint64_t *next_reap)
 {
 	uint64_t now = uwq__now_ns();
 	bool busy = false;
-	int i, n = uwq__g.nr_cpus;
+	int i, n;
 
 	if (!fast)
 		*next_reap = UINT64_MAX;
-	for (i = 0; i < 2 * n; i++)
-		busy |= pool_pass(uwq__g.bound[i], ticking, fast, now, next_reap);
-	for (i = 0; i < 2; i++)
-		busy |= pool_pass(uwq__g.unbound[i], ticking, fast, now, next_reap);
+	n = uwq__nr_pools();
+	for (i = 0; i < n; i++)
+		busy |= pool_pass(uwq__pool_at(i), ticking, fast, now, next_reap);
 	return busy || fast;
 }
 

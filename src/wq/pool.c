@@ -107,7 +107,7 @@ bool uwq__too_many_workers(const struct uwq__pool *pool)
 {
 	int idle = pool->nr_idle + (pool->manager_active ? 1 : 0);
 	int busy = pool->nr_workers - idle;
-	int reserve = uwq__g.cfg.idle_reserve;
+	int reserve = READ_ONCE(uwq__g.cfg.idle_reserve);
 
 	return idle > reserve && (idle - reserve) * 4 >= busy;
 }
@@ -186,7 +186,7 @@ static void worker_enter_idle(struct uwq__worker *worker)
 	list_add(&worker->idle_node, &pool->idle_list);
 	/* Under the lock: any kick after this sees NONE (see wake_worker). */
 	__atomic_store_n(&worker->wake, WAKE_NONE, __ATOMIC_SEQ_CST);
-	if (!pool->reap_poked && uwq__g.cfg.idle_timeout_ns && uwq__too_many_workers(pool)) {
+	if (!pool->reap_poked && READ_ONCE(uwq__g.cfg.idle_timeout_ns) && uwq__too_many_workers(pool)) {
 		pool->reap_poked = true;
 		uwq__monitor_poke();
 	}
@@ -306,15 +306,15 @@ static void worker_setup_thread(struct uwq__worker *worker)
 		worker->cpuclock = CLOCK_THREAD_CPUTIME_ID;	/* monitor skips it */
 	/* The kernel's kworker/<cpu>:<id>H and kworker/u<pool>:<id> shapes. */
 	if (pool->cpu >= 0)
-		snprintf(name, sizeof(name), "uwq/%d:%d%s", pool->cpu, worker->id, pool->nice ? "H" : "");
+		snprintf(name, sizeof(name), "uwq/%d:%d%s", pool->cpu, worker->id, pool->nice < 0 ? "H" : "");
 	else
-		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice ? "H" : "");
+		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice < 0 ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
 	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
 	if (pool->nice && setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 &&
 	    !atomic_xchg(&nice_warned, 1))
-		uwq__log("high-priority workers run at nice 0: setting nice %d needs CAP_SYS_NICE or RLIMIT_NICE",
+		uwq__log("workers run at nice 0: setting nice %d needs CAP_SYS_NICE or RLIMIT_NICE",
 			 pool->nice);
 }
 
@@ -423,7 +423,7 @@ int uwq__create_worker(struct uwq__pool *pool)
  */
 void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 {
-	uint64_t timeout = uwq__g.cfg.idle_timeout_ns;
+	uint64_t timeout = READ_ONCE(uwq__g.cfg.idle_timeout_ns);
 
 	pool->reap_poked = false;
 	if (!timeout)
@@ -503,7 +503,34 @@ void uwq__pool_start(struct uwq__pool *pool)
 	store_release(&pool->started, err ? 0 : 1);
 }
 
-struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus, int concurrency)
+int uwq__nr_pools(void)
+{
+	return 2 * uwq__g.nr_cpus + load_acquire(&uwq__g.nr_upools);
+}
+
+struct uwq__pool *uwq__pool_at(int i)
+{
+	int b = 2 * uwq__g.nr_cpus;
+
+	return i < b ? uwq__g.bound[i] : uwq__g.upools[i - b];
+}
+
+/* The cap for @pool: the configured one, or 64 + 8 per CPU (L or init). */
+static int pool_cap(const struct uwq__pool *pool)
+{
+	int max = READ_ONCE(uwq__g.cfg.max_workers);
+
+	return max ? max : 64 + 8 * CPU_COUNT(&pool->cpus);
+}
+
+void uwq__pool_set_cap(struct uwq__pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->max_workers = pool_cap(pool);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int concurrency)
 {
 	struct uwq__pool *pool = calloc(1, sizeof(*pool));
 
@@ -512,13 +539,13 @@ struct uwq__pool *uwq__pool_create(int cpu, bool highpri, const cpu_set_t *cpus,
 	pthread_mutex_init(&pool->lock, NULL);
 	pool->id = uwq__g.next_pool_id++;
 	pool->cpu = cpu;
-	pool->nice = highpri ? -20 : 0;
+	pool->nice = nice;
 	pool->concurrency = concurrency;
 	pool->cpus = *cpus;
-	pool->max_workers = uwq__g.cfg.max_workers ? uwq__g.cfg.max_workers : 64 + 8 * CPU_COUNT(cpus);
+	pool->max_workers = pool_cap(pool);
 	pool->last_progress = uwq__now_ns();
 	if (cpu >= 0)
-		snprintf(pool->name, sizeof(pool->name), "%d%s", cpu, highpri ? "H" : "");
+		snprintf(pool->name, sizeof(pool->name), "%d%s", cpu, nice < 0 ? "H" : "");
 	else
 		snprintf(pool->name, sizeof(pool->name), "u%d", pool->id);
 	wlist_init(&pool->worklist);

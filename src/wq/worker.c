@@ -126,6 +126,18 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	bool intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
 	unsigned long data;
 
+	if (!claimed && __builtin_expect(pwq->max_active == 0, 0)) {
+		/* Frozen (freezer.c) after it was handed to this worker or a
+		 * rescuer: back in front of the items waiting. At most one
+		 * active item of an ordered queue gets here, so its order
+		 * holds. */
+		wlist_del(w);
+		pwq->nr_active--;
+		pwq->nr_inactive++;
+		atomic_fetch_or(&w->data, WORK_INACTIVE);
+		wlist_add_tail(w, wlist_first(&pwq->inactive));
+		return;
+	}
 	if (!claimed) {
 		wlist_del(w);
 		busy_insert(worker, w, pwq);

@@ -133,9 +133,10 @@ void uwq__pwq_retire(struct uwq__pwq *pwq, unsigned long data)
 
 static struct uwq__pwq *pick_pwq(int cpu, struct uwq_workqueue *wq)
 {
-	if (wq->flags & UWQ_UNBOUND)
-		return wq->pwqs[0];
-	return wq->pwqs[uwq__cpu_index(cpu)];
+	/* Acquire: pairs with the table's publication in attrs.c. */
+	struct uwq__pwq **table = load_acquire(&wq->pwq_table);
+
+	return table[uwq__cpu_index(cpu)];
 }
 
 static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
@@ -466,26 +467,17 @@ struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool
 	return pwq;
 }
 
+/* uwq__g.lock held (the unbound pools are looked up and made). */
 int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int max_active)
 {
-	int n = uwq__g.nr_cpus, hi = (flags & UWQ_HIGHPRI) ? 1 : 0;
+	int err;
 
 	snprintf(wq->name, sizeof(wq->name), "%s", name);
 	wq->flags = flags;
 	wq->saved_max_active = max_active;
-	wq->nr_pwqs = (flags & UWQ_UNBOUND) ? 1 : n;
-	wq->pwqs = calloc((size_t)wq->nr_pwqs, sizeof(*wq->pwqs));
-	if (!wq->pwqs)
-		return -ENOMEM;
-	for (int i = 0; i < wq->nr_pwqs; i++) {
-		struct uwq__pool *pool = (flags & UWQ_UNBOUND) ? uwq__g.unbound[hi] : uwq__g.bound[hi * n + i];
-
-		wq->pwqs[i] = uwq__pwq_alloc(wq, pool, max_active);
-		if (!wq->pwqs[i]) {
-			uwq__wq_release(wq);
-			return -ENOMEM;
-		}
-	}
+	err = uwq__wq_init_pwqs(wq);
+	if (err)
+		return err;
 	pthread_mutex_init(&wq->flush_lock, NULL);
 	pthread_cond_init(&wq->flush_cond, NULL);
 	wq->flushing = false;
@@ -500,15 +492,11 @@ int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int
 
 void uwq__wq_release(struct uwq_workqueue *wq)
 {
-	if (wq->pwqs) {
-		for (int i = 0; i < wq->nr_pwqs; i++)
-			free(wq->pwqs[i]);
-		free(wq->pwqs);
+	if (wq->pwq_table) {
 		pthread_mutex_destroy(&wq->flush_lock);
 		pthread_cond_destroy(&wq->flush_cond);
 	}
-	wq->pwqs = NULL;
-	wq->nr_pwqs = 0;
+	uwq__wq_free_pwqs(wq);
 }
 
 static const struct {
@@ -575,7 +563,9 @@ static struct uwq_workqueue *alloc_wq(const char *name, unsigned flags, int max_
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_lock(&uwq__g.lock);
 	err = uwq__wq_init(wq, name, flags, max_active);
+	pthread_mutex_unlock(&uwq__g.lock);
 	if (!err && (flags & UWQ_MEM_RECLAIM)) {
 		err = uwq__rescuer_create(wq);
 		if (err)
@@ -613,6 +603,8 @@ struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsigned fla
 
 int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 {
+	struct uwq__pwq *pwq;
+
 	if (!wq || max_active < 0 || (wq->flags & __UWQ_ORDERED))
 		return -EINVAL;
 	if (uwq__wq_stale(wq))
@@ -623,9 +615,9 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 		max_active = UWQ_MAX_ACTIVE;
 	pthread_mutex_lock(&wq->flush_lock);
 	wq->saved_max_active = max_active;
-	for (int i = 0; i < wq->nr_pwqs && !wq->frozen; i++) {
-		struct uwq__pwq *pwq = wq->pwqs[i];
-
+	for_each_pwq(pwq, wq) {
+		if (wq->frozen)
+			break;
 		pthread_mutex_lock(&pwq->pool->lock);
 		pwq->max_active = max_active;
 		uwq__pwq_activate(pwq);
@@ -638,11 +630,10 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 
 static bool wq_busy(struct uwq_workqueue *wq)
 {
+	struct uwq__pwq *pwq;
 	bool busy = false;
 
-	for (int i = 0; i < wq->nr_pwqs; i++) {
-		struct uwq__pwq *pwq = wq->pwqs[i];
-
+	for_each_pwq(pwq, wq) {
 		pthread_mutex_lock(&pwq->pool->lock);
 		busy |= pwq->nr_in_flight[0] || pwq->nr_in_flight[1] || pwq->nr_active || pwq->nr_inactive;
 		pthread_mutex_unlock(&pwq->pool->lock);

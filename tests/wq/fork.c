@@ -92,7 +92,7 @@ static uwq_irqreturn_t thread_fn(int irq, void *dev)
 static void async_fn(void *data, uwq_async_cookie_t c)
 {
 	(void)c;
-	if (data) {	/* the first call holds the rest of the domain back */
+	if (data) {	/* the parent's calls are held until after the fork */
 		atomic_store(&async_started, 1);
 		GATE_WAIT(atomic_load(&gate), "gate never opened");
 	}
@@ -252,7 +252,7 @@ int main(void)
 	CHECK(uwq_queue_work_on(0, limited, &behind), "queue behind");
 	CHECK(uwq_queue_delayed_work(uwq_system_wq, &delayed, 3600ull * NSEC_PER_SEC), "arm delayed");
 	uwq_async_schedule_domain(async_fn, &gate, &dom);
-	uwq_async_schedule_domain(async_fn, NULL, &dom);
+	uwq_async_schedule_domain(async_fn, &gate, &dom);
 	WAIT_UNTIL(atomic_load(&async_started), "async call never started");
 
 	pid = fork();
