@@ -11,5 +11,6 @@
 #include <uwq/irq.h>
 #include <uwq/async.h>
 #include <uwq/ordered.h>
+#include <uwq/export.h>
 
 #endif /* UWQ_H */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <uwq/irq.h>
+#include <uwq/stats.h>
 
 #include "internal/atomic.h"
 #include "internal/list.h"
@@ -49,6 +50,8 @@ struct uwq__irq_action {
 	int			wake;		/* A: futex word, bumped per wake */
 	int			stop;		/* A */
 	uint64_t		thread_runs;	/* A */
+	uint64_t		woken_ns;	/* A: first wake not yet run (stats) */
+	struct uwq_hist		hist_thread;	/* A: relaxed adds and loads */
 };
 
 struct uwq__irq_desc {
@@ -86,6 +89,8 @@ struct uwq__irq_desc {
 	uint64_t		count[UWQ_IRQ_CPUS];
 	uint64_t		missed;
 	uint64_t		unhandled_total;
+	uint64_t		raised_ns;	/* A: first raise not yet handled */
+	struct uwq_hist		hist_primary;	/* A: relaxed adds and loads */
 };
 
 /* manage.c */
@@ -95,6 +100,14 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 /* chip.c */
 int uwq__irq_raise_fd(void *chip_data);
 extern int uwq__threadirqs;	/* I: UWQ_THREADIRQS=1 */
+extern int uwq__irq_stats_clock;	/* I: UWQ_STATS != 0 */
+uint64_t uwq__irq_now_ns(void);
+static inline void uwq__hist_add_atomic(struct uwq_hist *h, uint64_t ns)
+{
+	int b = ns < 2 ? 0 : 63 - __builtin_clzll(ns);
+
+	__atomic_add_fetch(&h->bucket[b < UWQ_HIST_BUCKETS ? b : UWQ_HIST_BUCKETS - 1], 1, __ATOMIC_RELAXED);
+}
 
 /* dispatch.c */
 int uwq__irq_dispatch_init(void);

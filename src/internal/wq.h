@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <uwq/stats.h>
 #include <uwq/workqueue.h>
 
 #include "internal/atomic.h"
@@ -91,6 +92,8 @@ struct uwq__worker {
 	uwq_work_fn		current_func;
 	struct uwq__pwq		*current_pwq;
 	uint64_t		current_start;	/* L: CLOCK_MONOTONIC ns */
+	uint64_t		blocked_since;	/* L: entered a blocked state (stats) */
+	uint64_t		item_blocked_ns;	/* L: blocked time of the current item */
 	struct uwq__worker	*busy_next;	/* B */
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
@@ -162,6 +165,10 @@ struct uwq__pwq {
 	uint64_t		stat_cpu_intensive;	/* L */
 	uint64_t		stat_mayday;	/* L */
 	uint64_t		stat_rescued;	/* L */
+	uint64_t		stat_run_ns;	/* L */
+	uint64_t		stat_cpu_ns;	/* L: run time minus known blocking */
+	struct uwq_hist		hist_queue;	/* L: queueing to start */
+	struct uwq_hist		hist_run;	/* L: start to return */
 	struct uwq__list	mayday_node;	/* mayday lock: on wq->rescuer's list */
 	bool			on_mayday;	/* mayday lock */
 	struct uwq__pwq		*wq_next;	/* A: wq->pwq_list (append-only) */
@@ -240,6 +247,7 @@ struct uwq__state {
 	struct uwq_config	cfg;		/* I: tunables (lock before ready) */
 	bool			cfg_set;	/* lock: uwq_configure() was called */
 	bool			frozen;		/* lock: uwq_freeze() in effect */
+	bool			stats_clock;	/* I: UWQ_STATS != 0: time items */
 };
 
 extern struct uwq__state uwq__g;
@@ -327,6 +335,15 @@ uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
 int uwq__rescuer_create(struct uwq_workqueue *wq);
 void uwq__rescuer_destroy(struct uwq_workqueue *wq);
 void uwq__send_mayday(struct uwq__pool *pool);	/* L held */
+
+/* stats/stats.c */
+static inline void uwq__hist_add(struct uwq_hist *h, uint64_t ns)
+{
+	int b = ns < 2 ? 0 : 63 - __builtin_clzll(ns);
+
+	h->bucket[b < UWQ_HIST_BUCKETS ? b : UWQ_HIST_BUCKETS - 1]++;
+}
+void uwq__export_atfork_child(void);	/* export.c */
 
 /* freezer.c */
 void uwq__freeze_new_wq(struct uwq_workqueue *wq);	/* uwq__g.lock held */

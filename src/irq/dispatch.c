@@ -187,6 +187,9 @@ static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action
 	return res;
 }
 
+/* When the dispatcher woke up for the current batch (stats). */
+static __thread uint64_t batch_ns;
+
 static void handle_event(struct uwq__irq_desc *desc)
 {
 	struct uwq__irq_action *acts[UWQ_IRQ_MAX_ACTIONS];
@@ -227,6 +230,11 @@ static void handle_event(struct uwq__irq_desc *desc)
 	__atomic_add_fetch(&desc->count[(cpu < 0 ? 0 : cpu) % UWQ_IRQ_CPUS], 1, __ATOMIC_RELAXED);
 	if (missed)
 		__atomic_add_fetch(&desc->missed, missed, __ATOMIC_RELAXED);
+	if (uwq__irq_stats_clock) {
+		uint64_t t = atomic_xchg(&desc->raised_ns, 0);
+
+		uwq__hist_add_atomic(&desc->hist_primary, uwq__irq_now_ns() - (t ? t : batch_ns));
+	}
 	ret = run_primaries(desc, acts, n);
 	uwq__note_interrupt(desc, ret);
 
@@ -269,6 +277,8 @@ static void *dispatcher(void *arg)
 	while (!atomic_load_sc(&dsp.stop)) {
 		int n = epoll_wait(dsp.epfd, ev, 32, -1);
 
+		if (uwq__irq_stats_clock)
+			batch_ns = uwq__irq_now_ns();
 		for (int i = 0; i < n; i++) {
 			if (!ev[i].data.ptr)
 				run_resends();

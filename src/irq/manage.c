@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal/irq.h"
@@ -37,6 +38,15 @@
 #include "internal/wq.h"
 
 int uwq__threadirqs;
+int uwq__irq_stats_clock;
+
+uint64_t uwq__irq_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static struct {
 	pthread_mutex_t		lock;
@@ -108,6 +118,8 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 		const char *s = getenv("UWQ_THREADIRQS");
 
 		uwq__threadirqs = s && s[0] == '1';
+		s = getenv("UWQ_STATS");
+		uwq__irq_stats_clock = !(s && s[0] == '0');
 		err = uwq__irq_dispatch_init();
 		if (err) {
 			pthread_mutex_unlock(&irqs.lock);
@@ -158,6 +170,11 @@ int uwq_irq_raise(int irq)
 		return no_line(irq);
 	if (!desc->is_eventfd)
 		return -EINVAL;
+	if (uwq__irq_stats_clock && !READ_ONCE(desc->raised_ns)) {
+		uint64_t zero = 0;
+
+		atomic_cas(&desc->raised_ns, &zero, uwq__irq_now_ns());	/* the first of merged raises */
+	}
 	return uwq__irq_raise_fd(desc->chip_data);
 }
 
@@ -515,5 +532,39 @@ int uwq__irq_shutdown(void)
 		irqs.inited = false;
 	}
 	pthread_mutex_unlock(&irqs.lock);
+	return 0;
+}
+
+int uwq_irq_stats(int irq, struct uwq_irq_stats *st)
+{
+	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
+	size_t len = 0;
+
+	if (!st || !desc)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->irq = irq;
+	snprintf(st->chip, sizeof(st->chip), "%s", desc->chip->name ? desc->chip->name : "chip");
+	for (int c = 0; c < UWQ_IRQ_CPUS && c < UWQ_IRQ_STATS_CPUS; c++) {
+		st->events_cpu[c] = __atomic_load_n(&desc->count[c], __ATOMIC_RELAXED);
+		st->events += st->events_cpu[c];
+	}
+	st->missed = __atomic_load_n(&desc->missed, __ATOMIC_RELAXED);
+	st->unhandled = __atomic_load_n(&desc->unhandled_total, __ATOMIC_RELAXED);
+	for (int b = 0; b < UWQ_HIST_BUCKETS; b++)
+		st->primary_latency.bucket[b] = __atomic_load_n(&desc->hist_primary.bucket[b], __ATOMIC_RELAXED);
+	pthread_mutex_lock(&desc->lock);
+	st->depth = desc->depth;
+	st->spurious_disabled = desc->spurious_disabled;
+	for (struct uwq__irq_action *a = desc->actions; a; a = a->next) {
+		int n = snprintf(st->actions + len, sizeof(st->actions) - len, "%s%s", len ? "," : "", a->name);
+
+		if (n > 0 && len + (size_t)n < sizeof(st->actions))
+			len += (size_t)n;
+		st->thread_runs += __atomic_load_n(&a->thread_runs, __ATOMIC_RELAXED);
+		for (int b = 0; b < UWQ_HIST_BUCKETS; b++)
+			st->thread_latency.bucket[b] += __atomic_load_n(&a->hist_thread.bucket[b], __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&desc->lock);
 	return 0;
 }

@@ -57,6 +57,8 @@ void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *ac
 	}
 	pthread_mutex_unlock(&desc->lock);
 	if (wake) {
+		if (uwq__irq_stats_clock)
+			__atomic_store_n(&action->woken_ns, uwq__irq_now_ns(), __ATOMIC_RELAXED);
 		atomic_add_fetch(&action->wake, 1);
 		futex_wake(&action->wake, 1);
 	}
@@ -127,7 +129,12 @@ static void *irq_thread(void *arg)
 
 		apply_affinity(desc, action);
 		if (atomic_fetch_and(&action->thread_flags, ~IRQTF_RUNTHREAD) & IRQTF_RUNTHREAD) {
-			unsigned ret = run_once(desc, action);
+			uint64_t t = uwq__irq_stats_clock ? atomic_xchg(&action->woken_ns, 0) : 0;
+			unsigned ret;
+
+			if (t)
+				uwq__hist_add_atomic(&action->hist_thread, uwq__irq_now_ns() - t);
+			ret = run_once(desc, action);
 
 			if (ret == UWQ_IRQ_HANDLED)
 				atomic_add_fetch(&desc->threads_handled, 1);

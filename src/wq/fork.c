@@ -85,6 +85,7 @@ static void atfork_child(void)
 	uwq__busy_atfork_child();
 	uwq__mayday_atfork_child();
 	uwq__irq_atfork_child();
+	uwq__export_atfork_child();
 	uwq__async_atfork(2);
 }
 

@@ -117,6 +117,11 @@ void uwq__init_slow(void)
 	}
 	if (!uwq__g.cfg_set)
 		uwq_config_defaults(&uwq__g.cfg);
+	{
+		const char *s = getenv("UWQ_STATS");
+
+		uwq__g.stats_clock = !(s && s[0] == '0');
+	}
 	err = uwq__topology_init();
 	if (err)
 		init_failed(err);
@@ -153,6 +158,12 @@ void uwq__init_slow(void)
 	/* Release: publishes everything above to uwq__ensure_init(). */
 	store_release(&uwq__g.ready, 1);
 	pthread_mutex_unlock(&uwq__g.lock);
+	{
+		const char *s = getenv("UWQ_EXPORT");
+
+		if (s && s[0] == '1')
+			uwq_export_start((unsigned)env_u64("UWQ_EXPORT_INTERVAL_MS", 250, 1));
+	}
 }
 
 int uwq_shutdown(void)
@@ -179,6 +190,7 @@ int uwq_shutdown(void)
 	/* Interrupt lines are the caller's too: none may be left. */
 	if (uwq__irq_shutdown())
 		return -EBUSY;
+	uwq_export_stop();
 	pthread_mutex_lock(&uwq__g.lock);
 	if (!uwq__g.ready) {
 		pthread_mutex_unlock(&uwq__g.lock);

@@ -112,10 +112,15 @@ bool uwq__too_many_workers(const struct uwq__pool *pool)
 	return idle > reserve && (idle - reserve) * 4 >= busy;
 }
 
+#define WORKER_BLOCKED_ANY	(WORKER_BLOCKED | WORKER_AUTO_BLOCKED)
+
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 {
 	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING))
 		worker->pool->nr_running--;
+	/* Stats: blocked time is taken out of the item's CPU estimate. */
+	if (!(worker->flags & WORKER_BLOCKED_ANY) && (f & WORKER_BLOCKED_ANY) && uwq__g.stats_clock)
+		worker->blocked_since = uwq__now_ns();
 	worker->flags |= f;
 }
 
@@ -126,6 +131,10 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 	worker->flags &= ~f;
 	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING))
 		worker->pool->nr_running++;
+	if ((oflags & WORKER_BLOCKED_ANY) && !(worker->flags & WORKER_BLOCKED_ANY) && worker->blocked_since) {
+		worker->item_blocked_ns += uwq__now_ns() - worker->blocked_since;
+		worker->blocked_since = 0;
+	}
 }
 
 static void wake_worker(struct uwq__worker *worker)

@@ -145,6 +145,9 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	worker->current_start = uwq__now_ns();
 	pool->last_progress = worker->current_start;
 	worker->seq++;
+	worker->item_blocked_ns = 0;
+	if (uwq__g.stats_clock && w->queued_ns)
+		uwq__hist_add(&pwq->hist_queue, worker->current_start - w->queued_ns);
 	/*
 	 * Clear PENDING just before the call (A.2). Seq-cst RMW: a queuer
 	 * whose fetch_or saw PENDING set comes before this in w->data's
@@ -173,6 +176,13 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	pthread_mutex_lock(&pool->lock);
 	/* Set by the queue's flag or by the monitor (hog, unhinted block). */
 	uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE | WORKER_AUTO_BLOCKED);
+	if (uwq__g.stats_clock) {
+		uint64_t run = uwq__now_ns() - worker->current_start;
+
+		pwq->stat_run_ns += run;
+		pwq->stat_cpu_ns += run > worker->item_blocked_ns ? run - worker->item_blocked_ns : 0;
+		uwq__hist_add(&pwq->hist_run, run);
+	}
 	busy_remove(worker);
 	uwq__waiters_finish(pool, worker);
 	pwq->stat_completed++;

@@ -172,6 +172,8 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 		atomic_fetch_and(&w->data, ~WORK_PENDING);
 		return false;
 	}
+	if (uwq__g.stats_clock)
+		w->queued_ns = uwq__now_ns();	/* PENDING is ours: no run reads it now */
 	pwq = pick_pwq(cpu, wq);
 	last = READ_ONCE(w->last_pool);
 	if (last && last != pwq->pool) {
