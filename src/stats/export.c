@@ -149,8 +149,9 @@ static void publish(void)
 	struct uwq_export_header *h = xp.shm, *s = xp.snap;
 	uint32_t seq = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&h->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* Seq-cst exchange, not a store and a fence: no write below moves
+	 * above it (and TSan has no fences). */
+	__atomic_exchange_n(&h->seq, seq + 1, __ATOMIC_SEQ_CST);
 	s->seq = seq + 1;
 	s->snapshots = h->snapshots + 1;
 	memcpy((char *)h + sizeof(h->magic), (char *)s + sizeof(s->magic), xp.size - sizeof(h->magic));
