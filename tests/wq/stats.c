@@ -183,11 +183,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--untimed"))
 		return run(false);
 	run(true);
-	/* The same with UWQ_STATS=0, in a fresh process. */
+	/* The same with UWQ_STATS=0, in a fresh process. Set here: this
+	 * process read it at first use already, and the child only execs
+	 * (no malloc between fork and exec under sanitizers). */
+	setenv("UWQ_STATS", "0", 1);
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		setenv("UWQ_STATS", "0", 1);
 		execl("/proc/self/exe", argv[0], "--untimed", (char *)NULL);
 		_exit(127);
 	}
