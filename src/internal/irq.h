@@ -51,6 +51,7 @@ struct uwq__irq_action {
 	int			stop;		/* A */
 	uint64_t		thread_runs;	/* A */
 	uint64_t		woken_ns;	/* A: first wake not yet run (stats) */
+	int			kick_pending;	/* A: a deferred wake-up is queued (dispatch.c) */
 	struct uwq_hist		hist_thread;	/* A: relaxed adds and loads */
 };
 
@@ -120,11 +121,14 @@ void uwq__irq_unmask_locked(struct uwq__irq_desc *desc);
 bool uwq__irq_in_dispatcher(void);
 extern int uwq__irq_dispatch_cpu;	/* I once the dispatcher runs */
 void uwq__irq_dispatch_atfork_child(void);
+void uwq__irq_dispatch_forget(struct uwq__irq_action *action);	/* dispatcher: drop its kick */
 
 /* thread.c */
 int uwq__irq_thread_start(struct uwq__irq_action *action);
 void uwq__irq_thread_stop(struct uwq__irq_action *action);
 void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *action);
+bool uwq__irq_thread_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *action);
+void uwq__irq_thread_kick(struct uwq__irq_action *action);
 bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc);
 void uwq__irq_thread_atfork_child(void);
 

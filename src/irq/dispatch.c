@@ -162,6 +162,47 @@ static void mask_acked_locked(struct uwq__irq_desc *desc)
 	desc->masked = true;
 }
 
+/*
+ * Thread wake-ups are deferred to the end of the batch, just before
+ * epoll_wait(): the dispatcher outranks the threads, so a thread on its
+ * CPU runs only once it sleeps, and every step between the wake-up and
+ * the sleep (spurious accounting, unmasking, the rest of the batch) would
+ * add to the thread's latency. Marking (RUNTHREAD, the oneshot mask) is
+ * done at once, as the kernel does. X: dispatcher only.
+ */
+static struct uwq__irq_action *kicks[UWQ_IRQ_MAX_ACTIONS];
+static int nr_kicks;
+
+static void flush_kicks(void)
+{
+	for (int i = 0; i < nr_kicks; i++) {
+		if (kicks[i]) {
+			uwq__irq_thread_kick(kicks[i]);
+			/* Release: uwq_free_irq() may free it once it reads 0. */
+			store_release(&kicks[i]->kick_pending, 0);
+		}
+	}
+	nr_kicks = 0;
+}
+
+static void defer_kick(struct uwq__irq_action *a)
+{
+	if (nr_kicks == UWQ_IRQ_MAX_ACTIONS)
+		flush_kicks();
+	__atomic_store_n(&a->kick_pending, 1, __ATOMIC_RELAXED);
+	kicks[nr_kicks++] = a;
+}
+
+/* uwq_free_irq() from a primary handler: its action is about to go. */
+void uwq__irq_dispatch_forget(struct uwq__irq_action *action)
+{
+	for (int i = 0; i < nr_kicks; i++)
+		if (kicks[i] == action) {
+			kicks[i] = NULL;
+			__atomic_store_n(&action->kick_pending, 0, __ATOMIC_RELAXED);
+		}
+}
+
 /* The primaries of one event, on a snapshot of the chain. Returns the OR. */
 static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action **acts, int n)
 {
@@ -176,8 +217,8 @@ static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action
 		else
 			ret = (unsigned)a->handler(desc->irq, a->dev_id);
 		if (ret & UWQ_IRQ_WAKE_THREAD) {
-			if (a->has_thread)
-				uwq__irq_wake_thread(desc, a);
+			if (a->has_thread && uwq__irq_thread_mark(desc, a))
+				defer_kick(a);
 			else if (!(atomic_fetch_or(&a->thread_flags, IRQTF_WARNED) & IRQTF_WARNED))
 				uwq__log("irq %d: handler of %s returned UWQ_IRQ_WAKE_THREAD but has no thread function",
 					 desc->irq, a->name);
@@ -285,6 +326,7 @@ static void *dispatcher(void *arg)
 			else
 				handle_event(ev[i].data.ptr);
 		}
+		flush_kicks();
 		/* Seq-cst: uwq__irq_dispatch_quiesce() waits for this after
 		 * removing an fd, so no fetched event still names its line.
 		 * Its waiter count is read after the increment (both seq-cst):
@@ -393,6 +435,7 @@ void uwq__irq_dispatch_shutdown(void)
 void uwq__irq_dispatch_atfork_child(void)
 {
 	memset(&dsp, 0, sizeof(dsp));
+	nr_kicks = 0;
 	dsp.epfd = -1;
 	dsp.resend_fd = -1;
 	pthread_mutex_init(&dsp.resend_lock, NULL);

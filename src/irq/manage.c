@@ -367,6 +367,18 @@ const char *uwq_free_irq(int irq, void *dev_id)
 			pthread_cond_wait(&desc->wait, &desc->lock);
 	}
 	pthread_mutex_unlock(&desc->lock);
+	/* And a deferred wake-up of its thread (dispatch.c): let it be sent
+	 * at the end of the dispatcher's batch, as the kernel's free_irq()
+	 * waits for the handlers running. */
+	if (uwq__irq_in_dispatcher()) {
+		uwq__irq_dispatch_forget(action);
+	} else {
+		while (load_acquire(&action->kick_pending)) {
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 
 	uwq__irq_thread_stop(action);
 

@@ -45,7 +45,9 @@ bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc)
 	return my_desc == desc;
 }
 
-void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *action)
+/* Mark @action's thread to run (the kernel's __irq_wake_thread): true if
+ * it was not marked yet and must be woken with uwq__irq_thread_kick(). */
+bool uwq__irq_thread_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *action)
 {
 	bool wake = false;
 
@@ -56,12 +58,21 @@ void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *ac
 		wake = true;
 	}
 	pthread_mutex_unlock(&desc->lock);
-	if (wake) {
-		if (uwq__irq_stats_clock)
-			__atomic_store_n(&action->woken_ns, uwq__irq_now_ns(), __ATOMIC_RELAXED);
-		atomic_add_fetch(&action->wake, 1);
-		futex_wake(&action->wake, 1);
-	}
+	if (wake && uwq__irq_stats_clock)
+		__atomic_store_n(&action->woken_ns, uwq__irq_now_ns(), __ATOMIC_RELAXED);
+	return wake;
+}
+
+void uwq__irq_thread_kick(struct uwq__irq_action *action)
+{
+	atomic_add_fetch(&action->wake, 1);
+	futex_wake(&action->wake, 1);
+}
+
+void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *action)
+{
+	if (uwq__irq_thread_mark(desc, action))
+		uwq__irq_thread_kick(action);
 }
 
 static void finalize_oneshot(struct uwq__irq_desc *desc, struct uwq__irq_action *action)
