@@ -28,6 +28,7 @@
 #include <uwq/async.h>
 #include <uwq/workqueue.h>
 
+#include "internal/fault.h"
 #include "internal/list.h"
 #include "internal/wq.h"
 
@@ -94,7 +95,7 @@ uwq_async_cookie_t uwq_async_schedule_domain(uwq_async_func_t fn, void *data, st
 		return 0;
 	if (!domain)
 		domain = &dfl_domain;
-	e = malloc(sizeof(*e));
+	e = uwq__zalloc(sizeof(*e));
 	pthread_mutex_lock(&async_lock);
 	cookie = next_cookie++;
 	if (!e || pending >= MAX_PENDING) {

@@ -17,6 +17,10 @@
 
 static const char *const site_names[UWQ_FAULT_NR] = {
 	[UWQ_FAULT_WORKER_CREATE] = "worker_create",
+	[UWQ_FAULT_ALLOC] = "alloc",
+	[UWQ_FAULT_EVENTFD] = "eventfd",
+	[UWQ_FAULT_TIMERFD] = "timerfd",
+	[UWQ_FAULT_EPOLL] = "epoll",
 };
 
 #ifdef UWQ_FAULT_INJECTION

@@ -7,10 +7,16 @@
 #ifndef UWQ_INTERNAL_FAULT_H
 #define UWQ_INTERNAL_FAULT_H
 
+#include <errno.h>
+#include <stdlib.h>
 #include <uwq/common.h>
 
 enum uwq__fault_site {
 	UWQ_FAULT_WORKER_CREATE,	/* pthread_create of a pool worker */
+	UWQ_FAULT_ALLOC,		/* allocations made for an API call */
+	UWQ_FAULT_EVENTFD,		/* eventfd() of lines and the dispatcher */
+	UWQ_FAULT_TIMERFD,		/* timerfd_create() of timer lines */
+	UWQ_FAULT_EPOLL,		/* epoll_create1() of the dispatcher */
 	UWQ_FAULT_NR
 };
 
@@ -25,9 +31,31 @@ static inline int uwq__fault(enum uwq__fault_site site)
 }
 #endif
 
+/* calloc(1, @size), failing with ENOMEM at the "alloc" site. */
+static inline void *uwq__zalloc(size_t size)
+{
+	if (uwq__fault(UWQ_FAULT_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return calloc(1, size);
+}
+
+/* For a system call at @site: -1 with errno set when failing, else 0. */
+static inline int uwq__fault_syscall(enum uwq__fault_site site)
+{
+	int err = uwq__fault(site);
+
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
 /*
  * Test hook, exported but not in the public headers: make the next @count
- * operations at @site ("worker_create") fail with @err (count -1: until
+ * operations at @site ("worker_create", "alloc", "eventfd", "timerfd",
+ * "epoll") fail with @err (count -1: until
  * called again with count 0). Returns 0, -EINVAL for an unknown site, or
  * -ENOSYS when built without fault injection.
  */

@@ -21,6 +21,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 
 struct fd_chip_data {
@@ -68,7 +69,7 @@ static const struct uwq_irq_chip edge_fd_chip = {
 
 static int create_on(const struct uwq_irq_chip *chip, int fd, bool owned, bool edge, bool is_eventfd)
 {
-	struct fd_chip_data *d = malloc(sizeof(*d));
+	struct fd_chip_data *d = uwq__zalloc(sizeof(*d));
 	int irq;
 
 	if (!d) {
@@ -86,7 +87,7 @@ static int create_on(const struct uwq_irq_chip *chip, int fd, bool owned, bool e
 
 int uwq_irq_create_eventfd(void)
 {
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int fd = uwq__fault_syscall(UWQ_FAULT_EVENTFD) ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
@@ -108,7 +109,7 @@ int uwq_irq_create_timer(uint64_t period_ns)
 
 	if (!period_ns)
 		return -EINVAL;
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	fd = uwq__fault_syscall(UWQ_FAULT_TIMERFD) ? -1 : timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	its.it_interval.tv_sec = (time_t)(period_ns / 1000000000u);

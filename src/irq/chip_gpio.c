@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 
 struct gpio_data {
@@ -67,7 +68,7 @@ int uwq_irq_create_gpio(int line_request_fd)
 
 	if (line_request_fd < 0)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	d = uwq__zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->fd = line_request_fd;

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 
 struct signal_data {
@@ -59,7 +60,7 @@ int uwq_irq_create_signal(int signo)
 	sigemptyset(&set);
 	if (signo <= 0 || sigaddset(&set, signo))
 		return -EINVAL;
-	d = malloc(sizeof(*d));
+	d = uwq__zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

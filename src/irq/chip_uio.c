@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 #include "internal/log.h"
 
@@ -80,7 +81,7 @@ static const struct uwq_irq_chip uio_chip = {
 
 static int create(int fd, bool owned)
 {
-	struct uio_data *d = calloc(1, sizeof(*d));
+	struct uio_data *d = uwq__zalloc(sizeof(*d));
 	int irq;
 
 	if (!d) {

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 #include "internal/log.h"
 
@@ -103,13 +104,13 @@ int uwq_irq_create_vfio(int device_fd, unsigned index, unsigned vector)
 
 	if (device_fd < 0)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	d = uwq__zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->device_fd = device_fd;
 	d->index = index;
 	d->vector = vector;
-	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->efd = uwq__fault_syscall(UWQ_FAULT_EVENTFD) ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->efd < 0) {
 		err = -errno;
 		free(d);

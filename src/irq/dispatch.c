@@ -54,6 +54,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/irq.h"
 #include "internal/log.h"
@@ -350,8 +351,8 @@ int uwq__irq_dispatch_init(void)
 
 	if (dsp.running)
 		return 0;
-	dsp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	dsp.resend_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dsp.epfd = uwq__fault_syscall(UWQ_FAULT_EPOLL) ? -1 : epoll_create1(EPOLL_CLOEXEC);
+	dsp.resend_fd = uwq__fault_syscall(UWQ_FAULT_EVENTFD) ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dsp.epfd < 0 || dsp.resend_fd < 0 || epoll_ctl(dsp.epfd, EPOLL_CTL_ADD, dsp.resend_fd, &ev)) {
 		err = -errno;
 		goto fail;

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -96,7 +97,7 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 
 	if (!chip || !chip->fd)
 		return -EINVAL;
-	desc = calloc(1, sizeof(*desc));
+	desc = uwq__zalloc(sizeof(*desc));
 	if (!desc)
 		return -ENOMEM;
 	desc->chip = chip;
@@ -242,7 +243,7 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
-	action = calloc(1, sizeof(*action));
+	action = uwq__zalloc(sizeof(*action));
 	if (!action)
 		return -ENOMEM;
 	action->desc = desc;

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/fault.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 
@@ -115,7 +116,7 @@ static int build_table(struct uwq_workqueue *wq, const struct uwq_workqueue_attr
 		       struct uwq__pwq ***out, struct uwq__pwq **fresh)
 {
 	int n = uwq__g.nr_cpus, hi = (wq->flags & UWQ_HIGHPRI) ? 1 : 0;
-	struct uwq__pwq **table = calloc((size_t)n, sizeof(*table));
+	struct uwq__pwq **table = uwq__zalloc((size_t)n * sizeof(*table));
 	const struct uwq__pods *pods;
 	cpu_set_t mask;
 
@@ -226,7 +227,7 @@ void uwq__wq_free_pwqs(struct uwq_workqueue *wq)
 
 struct uwq_workqueue_attrs *uwq_alloc_workqueue_attrs(void)
 {
-	struct uwq_workqueue_attrs *a = calloc(1, sizeof(*a));
+	struct uwq_workqueue_attrs *a = uwq__zalloc(sizeof(*a));
 
 	if (!a)
 		errno = ENOMEM;
@@ -256,7 +257,7 @@ int uwq_apply_workqueue_attrs(struct uwq_workqueue *wq, const struct uwq_workque
 	effective_mask(attrs, &mask);
 	if (CPU_COUNT(&mask) == 0)
 		return -EINVAL;
-	old = malloc(sizeof(*old));
+	old = uwq__zalloc(sizeof(*old));
 	if (!old)
 		return -ENOMEM;
 	pthread_mutex_lock(&uwq__g.lock);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <uwq/ordered.h>
 
+#include "internal/fault.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 
@@ -117,7 +118,7 @@ struct uwq_ordered_queue *uwq_alloc_ordered_queue(const char *name, unsigned fla
 		errno = EINVAL;
 		return NULL;
 	}
-	q = calloc(1, sizeof(*q));
+	q = uwq__zalloc(sizeof(*q));
 	if (!q) {
 		errno = ENOMEM;
 		return NULL;

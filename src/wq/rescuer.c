@@ -37,6 +37,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -159,7 +160,7 @@ static void *rescuer_thread(void *arg)
 
 int uwq__rescuer_create(struct uwq_workqueue *wq)
 {
-	struct uwq__rescuer *r = calloc(1, sizeof(*r));
+	struct uwq__rescuer *r = uwq__zalloc(sizeof(*r));
 	pthread_attr_t attr;
 	sigset_t all;
 	int err;

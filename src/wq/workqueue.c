@@ -53,6 +53,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -456,7 +457,8 @@ struct uwq_work *uwq_current_work(void)
 struct uwq__pwq *uwq__pwq_alloc(struct uwq_workqueue *wq, struct uwq__pool *pool, int max_active)
 {
 	/* 64-byte aligned: pwqs of different queues never share a line. */
-	struct uwq__pwq *pwq = aligned_alloc(64, (sizeof(*pwq) + 63) & ~(size_t)63);
+	struct uwq__pwq *pwq = uwq__fault(UWQ_FAULT_ALLOC) ? NULL :
+			       aligned_alloc(64, (sizeof(*pwq) + 63) & ~(size_t)63);
 
 	if (!pwq)
 		return NULL;
@@ -560,7 +562,7 @@ static struct uwq_workqueue *alloc_wq(const char *name, unsigned flags, int max_
 		max_active = UWQ_MAX_ACTIVE;
 	}
 	uwq__ensure_init();
-	wq = calloc(1, sizeof(*wq));
+	wq = uwq__zalloc(sizeof(*wq));
 	if (!wq) {
 		errno = ENOMEM;
 		return NULL;
