@@ -127,9 +127,11 @@ UWQ_API struct uwq_delayed_work *uwq_to_delayed_work(struct uwq_work *w);
  * @name: shown in dumps; copied, truncated to 31 characters
  * @flags: UWQ_UNBOUND, UWQ_FREEZABLE, UWQ_MEM_RECLAIM, UWQ_HIGHPRI,
  *         UWQ_CPU_INTENSIVE
- * @max_active: items of this queue that may run at once (per CPU for bound
- *         queues, in total for unbound ones); 0 means UWQ_DFL_ACTIVE; values
- *         above UWQ_MAX_ACTIVE are clamped with one warning
+ * @max_active: items of this queue that may run at once per pool it uses:
+ *         per CPU for bound queues, per pod for unbound ones (one pod, so
+ *         in total, with the system scope or when one cache spans the CPUs;
+ *         always in total for ordered queues); 0 means UWQ_DFL_ACTIVE;
+ *         values above UWQ_MAX_ACTIVE are clamped with one warning
  *
  * A workqueue owns no threads: it is a domain for flushing and limits over
  * the shared pools.
@@ -211,8 +213,11 @@ UWQ_API void uwq_free_workqueue_attrs(struct uwq_workqueue_attrs *attrs);
 /**
  * uwq_apply_workqueue_attrs() - give the live unbound queue @wq new
  * attributes. Items queued before the call run where they were queued;
- * later ones go to the new pools. Nothing is lost or run twice, and
- * flush, drain and max_active keep covering both.
+ * later ones go to the new pools. Nothing is lost or run twice; flush and
+ * drain cover both, and uwq_workqueue_set_max_active() changes both. As
+ * max_active counts per pool, items on the old pools do not count against
+ * the new ones' limit while they finish (the kernel before 6.5 did the
+ * same).
  * Context: thread context.
  * Return: 0; -EINVAL for NULL arguments, a bound or ordered queue, nice
  * outside -20..19, an unknown scope, or a mask with none of uwq's CPUs;

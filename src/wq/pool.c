@@ -321,9 +321,9 @@ static void worker_setup_thread(struct uwq__worker *worker)
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
 	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
-	if (pool->nice && setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 &&
-	    !atomic_xchg(&nice_warned, 1))
-		uwq__log("workers run at nice 0: setting nice %d needs CAP_SYS_NICE or RLIMIT_NICE",
+	/* Always: a thread starts with its creator's nice level. */
+	if (setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 && !atomic_xchg(&nice_warned, 1))
+		uwq__log("cannot set a worker's nice level to %d (it keeps its creator's): that needs CAP_SYS_NICE or RLIMIT_NICE",
 			 pool->nice);
 }
 
@@ -396,10 +396,17 @@ int uwq__create_worker(struct uwq__pool *pool)
 	worker_enter_idle(worker);
 	pthread_mutex_unlock(&pool->lock);
 
-	/* Workers block every signal: handlers belong to the user's threads. */
+	/* Workers block every signal: handlers belong to the user's threads.
+	 * And they never inherit their creator's scheduling: the monitor
+	 * (SCHED_FIFO), an interrupt thread or a user thread may create one,
+	 * and priorities must not leak into a pool (the nice level is set by
+	 * the worker itself, worker_thread()). */
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
 	err = uwq__fault(UWQ_FAULT_WORKER_CREATE);
 	if (!err)
 		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
