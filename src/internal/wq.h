@@ -387,6 +387,7 @@ void uwq__wait_end(void);
 
 /* delayed.c */
 bool uwq__timer_steal(struct uwq_delayed_work *dw);
+bool uwq__timer_flush(struct uwq_delayed_work *dw);	/* queue an armed item now */
 bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns);
 void uwq__timer_shutdown(void);
 void uwq__timer_resume(void);

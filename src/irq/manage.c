@@ -448,7 +448,10 @@ void uwq_enable_irq(int irq)
 		desc->unbalanced_warned = true;
 	} else if (--desc->depth == 0) {
 		desc->spurious_disabled = false;
-		if (desc->actions && !desc->threads_oneshot)
+		/* While primaries run, handle_event() unmasks when they end:
+		 * unmasking here would let the next event in before a oneshot
+		 * line's threads are marked. */
+		if (desc->actions && !desc->threads_oneshot && !desc->inprogress)
 			uwq__irq_unmask_locked(desc);	/* replays a kept event */
 	}
 	pthread_mutex_unlock(&desc->lock);

@@ -225,6 +225,27 @@ bool uwq__timer_steal(struct uwq_delayed_work *dw)
 	return stolen;
 }
 
+/*
+ * uwq_flush_delayed_work(): fire an armed item now. Queued under tm.lock,
+ * as the timer thread does, so a concurrent flusher (which takes tm.lock
+ * to look) finds the item either armed or queued, never in between.
+ */
+bool uwq__timer_flush(struct uwq_delayed_work *dw)
+{
+	bool fired = false;
+
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	if (atomic_load_sc(&dw->work.data) & WORK_TIMER) {
+		heap_remove(dw);
+		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
+		uwq__queue_work(dw->cpu, dw->wq, &dw->work);
+		fired = true;
+	}
+	pthread_mutex_unlock(&tm.lock);
+	return fired;
+}
+
 void uwq__timer_shutdown(void)
 {
 	pthread_t t;

@@ -188,12 +188,13 @@ bool uwq_flush_delayed_work(struct uwq_delayed_work *dw)
 		uwq__report_self_wait("uwq_flush_delayed_work()", &dw->work);
 		return false;
 	}
-	bool fired = uwq__timer_steal(dw);
-
 	/* An armed item was pending: true even if its run is over by the
 	 * time uwq_flush_work() looks (it may be very quick). */
-	if (fired)
-		uwq__queue_work(dw->cpu, dw->wq, &dw->work);
+	bool fired;
+
+	uwq__work_current(&dw->work);	/* armed before a fork(): not here */
+	fired = uwq__timer_flush(dw);
+
 	return uwq_flush_work(&dw->work) || fired;
 }
 

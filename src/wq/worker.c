@@ -126,6 +126,13 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	bool intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
 	unsigned long data;
 
+	if (claimed && !(atomic_load_sc(&w->data) & WORK_COLLIDE)) {
+		/* Cancelled while this worker waited for the other run
+		 * (uwq__try_grab_pending() retired it): nothing to run. */
+		busy_remove(worker);
+		uwq__waiters_finish(pool, worker);
+		return;
+	}
 	if (!claimed && __builtin_expect(pwq->max_active == 0, 0)) {
 		/* Frozen (freezer.c) after it was handed to this worker or a
 		 * rescuer: back in front of the items waiting. At most one
@@ -201,10 +208,12 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	uwq_work_fn func = w->func;
 	bool wait = false;
 
+	/* In the busy table before QUEUED goes: uwq_flush_work() reads both
+	 * without this lock and must see one or the other. */
 	wlist_del(w);
+	busy_insert(worker, w, w->pwq);
 	atomic_fetch_or(&w->data, WORK_COLLIDE);
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
-	busy_insert(worker, w, w->pwq);
 	pthread_mutex_unlock(&pool->lock);
 
 	pthread_mutex_lock(&xpool->lock);
