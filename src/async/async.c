@@ -30,6 +30,7 @@
 
 #include "internal/fault.h"
 #include "internal/list.h"
+#include "internal/log.h"
 #include "internal/wq.h"
 
 #define MAX_PENDING	32768
@@ -73,11 +74,16 @@ static void unlink_entry(struct entry *e)
 		gtail = e->gprev;
 }
 
+/* The async call this thread runs, if any (a wait for it would hang). */
+static __thread struct entry *running;
+
 static void run_entry(struct uwq_work *w)
 {
 	struct entry *e = container_of(w, struct entry, work);
 
+	running = e;
 	e->fn(e->data, e->cookie);
+	running = NULL;
 	pthread_mutex_lock(&async_lock);
 	unlink_entry(e);
 	pending--;
@@ -149,6 +155,16 @@ static uwq_async_cookie_t lowest(struct uwq_async_domain *domain)
 
 static void wait_below(uwq_async_cookie_t cookie, struct uwq_async_domain *domain)
 {
+	static int reported;	/* A */
+
+	/* From an async call: waiting for itself (or anything after it in
+	 * its domain) would never end; wait for what came before it. */
+	if (running && cookie > running->cookie && (!domain || domain == running->domain)) {
+		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+			uwq__log("async synchronise from async call %llu would wait for itself; waiting only for the calls before it",
+				 (unsigned long long)running->cookie);
+		cookie = running->cookie;
+	}
 	pthread_mutex_lock(&async_lock);
 	if (lowest(domain) < cookie) {
 		uwq_blocking_begin();	/* a worker waiting for predecessors */

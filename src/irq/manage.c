@@ -236,7 +236,7 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 	struct uwq__irq_action *action, **pp;
-	int err;
+	int err, n;
 
 	if (!desc)
 		return no_line(irq);
@@ -296,9 +296,17 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	/* Re-check: another request may have linked in the meantime. */
-	if (desc->actions && (!(desc->actions->flags & flags & UWQ_IRQF_SHARED) ||
-			      ((desc->actions->flags ^ flags) & UWQ_IRQF_ONESHOT))) {
+	n = 0;
+	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
+		n++;
+	/* Re-check: another request may have linked in the meantime. And the
+	 * dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
+	if (n >= UWQ_IRQ_MAX_ACTIONS ||
+	    (desc->actions && (!(desc->actions->flags & flags & UWQ_IRQF_SHARED) ||
+			       ((desc->actions->flags ^ flags) & UWQ_IRQF_ONESHOT)))) {
+		if (n >= UWQ_IRQ_MAX_ACTIONS)
+			uwq__log("irq %d: %s would be action %d of the line; at most %d are allowed", irq, name, n + 1,
+				 UWQ_IRQ_MAX_ACTIONS);
 		desc->used_masks &= ~action->thread_mask;
 		pthread_mutex_unlock(&desc->lock);
 		uwq__irq_thread_stop(action);
@@ -357,6 +365,11 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	if (!action) {
 		pthread_mutex_unlock(&desc->lock);
 		uwq__log("uwq_free_irq(%d): trying to free an already-free action (dev_id %p)", irq, dev_id);
+		return NULL;
+	}
+	if (uwq__irq_in_thread_action(action)) {
+		pthread_mutex_unlock(&desc->lock);
+		report_self_wait("uwq_free_irq", irq);
 		return NULL;
 	}
 	*pp = action->next;

@@ -200,7 +200,12 @@ bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int c
 	pthread_mutex_lock(&tm.lock);
 	dw->wq = wq;
 	dw->cpu = cpu;
-	dw->expires = uwq__now_ns() + delay_ns;
+	{
+		uint64_t now = uwq__now_ns();
+
+		/* Saturate: UINT64_MAX means never, not a wrap into the past. */
+		dw->expires = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
+	}
 	heap_insert(dw);
 	atomic_fetch_or(&dw->work.data, WORK_TIMER);
 	timer_start_locked();

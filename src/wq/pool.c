@@ -437,6 +437,12 @@ int uwq__create_worker(struct uwq__pool *pool)
  * too many idle workers, the oldest idle one (tail of the LIFO list) exits
  * once idle longer than the timeout. L held. *next gets the next expiry.
  */
+/* When a worker idle since @since may go: saturated, never a wrap. */
+static uint64_t reap_at(uint64_t since, uint64_t timeout)
+{
+	return timeout > UINT64_MAX - since ? UINT64_MAX : since + timeout;
+}
+
 void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 {
 	uint64_t timeout = READ_ONCE(uwq__g.cfg.idle_timeout_ns);
@@ -447,9 +453,9 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 	while (uwq__too_many_workers(pool) && !list_empty(&pool->idle_list)) {
 		struct uwq__worker *worker = container_of(pool->idle_list.prev, struct uwq__worker, idle_node);
 
-		if (worker->last_active + timeout > now) {
-			if (worker->last_active + timeout < *next)
-				*next = worker->last_active + timeout;
+		if (reap_at(worker->last_active, timeout) > now) {
+			if (reap_at(worker->last_active, timeout) < *next)
+				*next = reap_at(worker->last_active, timeout);
 			break;
 		}
 		worker_leave_idle(worker);

@@ -224,11 +224,20 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	return true;
 }
 
-/* Take PENDING for a queuer. False if it was set or @w is disabled. */
+static int null_fn_reported;	/* A */
+
+/* Take PENDING for a queuer. False if it was set or @w is disabled, or
+ * has no function (one report: it would crash a worker). */
 static bool take_pending(struct uwq_work *w)
 {
 	unsigned long old;
 
+	if (__builtin_expect(!w->func, 0)) {
+		if (!atomic_xchg(&null_fn_reported, 1))
+			uwq__log("refusing to queue work item %p: it has no function (uwq_work_init with NULL?)",
+				 (void *)w);
+		return false;
+	}
 	uwq__work_current(w);
 	old = atomic_fetch_or(&w->data, WORK_PENDING);
 
@@ -278,7 +287,7 @@ int uwq_try_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
 {
 	int max, n;
 
-	if (!wq || !w)
+	if (!wq || !w || !w->func)
 		return -EINVAL;
 	uwq__ensure_init();
 	if (uwq__wq_stale(wq))
@@ -329,7 +338,7 @@ bool uwq_mod_delayed_work(struct uwq_workqueue *wq, struct uwq_delayed_work *dw,
 {
 	int ret;
 
-	if (!wq || !dw)
+	if (!wq || !dw || !dw->work.func)
 		return false;
 	uwq__ensure_init();
 	if (uwq__wq_stale(wq))
