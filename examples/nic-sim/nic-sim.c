@@ -60,7 +60,7 @@ static atomic_uint next_pkt;
 static struct uwq_workqueue *proto_wq;
 static atomic_int stop;
 static int line;
-static volatile uint32_t checksum_sink;
+static atomic_uint checksum_sink;	/* keeps the checksum loop from being optimised away */
 
 static uint64_t now_ns(void)
 {
@@ -83,7 +83,7 @@ static void protocol_work(struct uwq_work *w)
 		nanosleep(&ts, NULL);
 		atomic_fetch_add(&p->nic->disk, 1);
 	}
-	checksum_sink = sum;
+	atomic_store_explicit(&checksum_sink, sum, memory_order_relaxed);
 	atomic_fetch_add(&p->nic->processed, 1);
 	atomic_store(&p->busy, 0);
 }

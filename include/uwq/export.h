@@ -11,8 +11,9 @@
  *
  * Consistency is a seqlock: the writer makes `seq` odd, writes, then makes
  * it even again. A reader loads `seq` (acquire), retries while it is odd,
- * copies what it needs, issues an acquire fence and loads `seq` again; the
- * copy is consistent if both loads are equal. The writer never waits for
+ * copies what it needs (with acquire loads, or plain copies followed by an
+ * acquire fence) and loads `seq` again; the copy is consistent if both
+ * loads are equal. The writer never waits for
  * readers, so a reader can never slow the process down.
  */
 #ifndef UWQ_EXPORT_H
