@@ -121,18 +121,24 @@ static void busy_remove(struct uwq__worker *worker)
 void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
 {
 	struct uwq__pool *pool = worker->pool;
-	struct uwq__pwq *pwq = w->pwq;
+	struct uwq__pwq *pwq;
 	uwq_work_fn func = w->func;
-	bool intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
+	bool intensive;
 	unsigned long data;
 
-	if (claimed && !(atomic_load_sc(&w->data) & WORK_COLLIDE)) {
+	if (claimed && load_acquire(&w->claim) != (void *)worker) {
 		/* Cancelled while this worker waited for the other run
-		 * (uwq__try_grab_pending() retired it): nothing to run. */
+		 * (steal_collided() retired it; the item may even have been
+		 * queued and claimed again since, by another worker, which
+		 * is why the claim names its worker): nothing to run. */
 		busy_remove(worker);
 		uwq__waiters_finish(pool, worker);
 		return;
 	}
+	if (claimed)
+		store_release(&w->claim, NULL);
+	pwq = load_acquire(&w->pwq);	/* ours: written under this pool's lock */
+	intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
 	if (!claimed && __builtin_expect(pwq->max_active == 0, 0)) {
 		/* Frozen (freezer.c) after it was handed to this worker or a
 		 * rescuer: back in front of the items waiting. At most one
@@ -212,6 +218,7 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	 * without this lock and must see one or the other. */
 	wlist_del(w);
 	busy_insert(worker, w, w->pwq);
+	store_release(&w->claim, (void *)worker);
 	atomic_fetch_or(&w->data, WORK_COLLIDE);
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
 	pthread_mutex_unlock(&pool->lock);

@@ -384,6 +384,7 @@ static int steal_collided(struct uwq_work *w)
 		pthread_mutex_unlock(&pwq->pool->lock);
 		return -EAGAIN;
 	}
+	store_release(&w->claim, NULL);	/* the claimant sees it is not its own */
 	old = atomic_fetch_and(&w->data, ~(WORK_COLLIDE | WORK_STATE_MASK));
 	uwq__uncount(pwq->wq, old);
 	uwq__waiters_cancel(pwq->pool, w);
