@@ -21,12 +21,13 @@ tour: all
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The peer comparison of issue 6 is not built yet; this runs uwq's own
-# micro-benchmarks (hot path, idle-spin window) in a release build.
+# uwq against libuv, GLib, oneTBB, OpenMP and a textbook pool, in one run
+# (installs missing peers, builds in release mode, writes
+# bench/results/<date>-<host>.md), then uwq's own micro-benchmarks.
+# QUICK=1: fewer repetitions, smaller sizes, no micro-benchmarks.
+QUICK ?=
 bench:
-	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUWQ_BUILD_BENCH=ON -DUWQ_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS)
-	bench/run.sh build-bench
+	BUILD_DIR=build-bench JOBS=$(JOBS) bench/report.sh $(if $(filter-out 0,$(QUICK)),--quick)
 
 clean:
 	rm -rf $(BUILD)

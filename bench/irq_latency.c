@@ -3,16 +3,20 @@
  * irq_latency - interrupt lines against a bare epoll + eventfd loop, in the
  * same run (issue 4's benchmark; issue 6's I1-I3).
  *
- *   irq_latency [N]
+ *   irq_latency [N] [--kv] [--raw PREFIX] [--rate-ms MS]
  *
  * Latency: one event every 500 µs, N events; time from the eventfd write
  * to (a) the bare loop's return from epoll_wait+read, (b) the primary
  * handler, (c) the thread handler (default primary, oneshot). The bare
  * loop runs at the dispatcher's priority (SCHED_FIFO 51 where permitted)
  * and, like the raiser, on the dispatcher's CPU.
- * Rate: one thread raises as fast as it can for 1 s; events handled per
+ * Rate: one thread raises as fast as it can for MS ms (default 1000), into
+ * a primary handler and then into the bare loop; events handled per
  * second, and raised == handled + merged (coalesced raises are counted,
  * never lost).
+ * --kv adds one last line of key=value pairs (bench/report.sh reads it);
+ * --raw writes each latency's samples (ns, one a line) to PREFIX-floor.txt,
+ * PREFIX-bare.txt, PREFIX-primary.txt and PREFIX-thread.txt.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -49,9 +53,28 @@ static double pct(uint64_t *v, int n, double p)
 	return (double)v[(int)(n * p)] / 1e3;
 }
 
-static void report(const char *what, uint64_t *v, int n, double base_p50)
+static const char *raw_prefix;
+static char kv[2048];
+
+/* Print one latency line; save the raw samples and the key=value summary. */
+static void report(const char *what, const char *key, uint64_t *v, int n, double base_p50)
 {
+	size_t len = strlen(kv);
+
+	if (raw_prefix) {
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s-%s.txt", raw_prefix, key);
+		f = fopen(path, "w");
+		for (int i = 0; f && i < n; i++)
+			fprintf(f, "%llu\n", (unsigned long long)v[i]);
+		if (f)
+			fclose(f);
+	}
 	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	snprintf(kv + len, sizeof(kv) - len, " %s_p50_us=%.2f %s_p99_us=%.2f %s_p999_us=%.2f", key, pct(v, n, 0.5),
+		 key, pct(v, n, 0.99), key, pct(v, n, 0.999));
 	printf("%-30s p50 %6.1f us  p99 %7.1f us  p99.9 %7.1f us", what, pct(v, n, 0.5), pct(v, n, 0.99),
 	       pct(v, n, 0.999));
 	if (base_p50 > 0)
@@ -132,6 +155,31 @@ static void *bare_loop(void *arg)
 	return NULL;
 }
 
+/* the bare loop, flat out: every read is one handled event */
+static uint64_t bare_reads, bare_sum;
+static int bare_stop;
+
+static void *bare_rate_loop(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 51 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(0);
+	uint64_t v;
+
+	(void)arg;
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	pin_self(last_cpu());
+	epoll_ctl(ep, EPOLL_CTL_ADD, bare_efd, &ev);
+	while (!__atomic_load_n(&bare_stop, __ATOMIC_ACQUIRE)) {
+		if (epoll_wait(ep, &ev, 1, 10) != 1 || read(bare_efd, &v, sizeof(v)) != sizeof(v))
+			continue;
+		__atomic_store_n(&bare_reads, bare_reads + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&bare_sum, bare_sum + v, __ATOMIC_RELEASE);
+	}
+	close(ep);
+	return NULL;
+}
+
 static void wait_got(void)
 {
 	while (!__atomic_load_n(&got, __ATOMIC_ACQUIRE))
@@ -176,10 +224,22 @@ static unsigned long long dump_missed(void)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 5000, irq;
-	uint64_t *lat = calloc((size_t)n, sizeof(*lat)), one = 1, raised = 0, t0;
-	double base, wake_floor;
+	int n = 5000, irq, want_kv = 0;
+	uint64_t *lat, one = 1, raised = 0, t0, rate_ns = 1000000000ull;
+	double base, wake_floor, secs;
 	pthread_t t;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--kv"))
+			want_kv = 1;
+		else if (!strcmp(argv[i], "--raw") && i + 1 < argc)
+			raw_prefix = argv[++i];
+		else if (!strcmp(argv[i], "--rate-ms") && i + 1 < argc)
+			rate_ns = strtoull(argv[++i], NULL, 10) * 1000000ull;
+		else
+			n = atoi(argv[i]);
+	}
+	lat = calloc((size_t)n, sizeof(*lat));
 
 	/*
 	 * Everything on one CPU: the raiser, the bare loop, and uwq's
@@ -199,7 +259,7 @@ int main(int argc, char **argv)
 		lat[i] = got_at - sent_at;
 	}
 	pthread_join(t, NULL);
-	report("floor: same-CPU futex wake", lat, n, 0);
+	report("floor: same-CPU futex wake", "floor", lat, n, 0);
 	wake_floor = pct(lat, n, 0.5);
 
 	/* (a) bare epoll + eventfd loop */
@@ -215,7 +275,7 @@ int main(int argc, char **argv)
 	}
 	pthread_join(t, NULL);
 	close(bare_efd);
-	report("bare epoll+eventfd loop", lat, n, 0);
+	report("bare epoll+eventfd loop", "bare", lat, n, 0);
 	base = pct(lat, n, 0.5);
 
 	/* (b) primary handler */
@@ -228,7 +288,7 @@ int main(int argc, char **argv)
 		wait_got();
 		lat[i] = got_at - sent_at;
 	}
-	report("uwq primary handler", lat, n, base);
+	report("uwq primary handler", "primary", lat, n, base);
 	uwq_free_irq(irq, NULL);
 
 	/* (c) thread handler (default primary, oneshot) */
@@ -240,25 +300,49 @@ int main(int argc, char **argv)
 		wait_got();
 		lat[i] = got_at - sent_at;
 	}
-	report("uwq thread handler", lat, n, base);
+	report("uwq thread handler", "thread", lat, n, base);
 	printf("thread handler p50 - bare loop p50 = %.1f us; one same-CPU wake (p50) = %.1f us: %s\n",
 	       pct(lat, n, 0.5) - base, wake_floor, pct(lat, n, 0.5) - base <= wake_floor ? "within" : "OVER");
 	uwq_free_irq(irq, NULL);
 
-	/* rate: raise flat out for 1 s */
+	/* rate: raise flat out for rate_ns */
+	secs = (double)rate_ns / 1e9;
 	uwq_request_irq(irq, count, 0, "rate", NULL);
 	t0 = now_ns();
-	while (now_ns() - t0 < 1000000000ull) {
+	while (now_ns() - t0 < rate_ns) {
 		uwq_irq_raise(irq);
 		raised++;
 	}
 	while (__atomic_load_n(&handled, __ATOMIC_RELAXED) + dump_missed() < raised)
 		pace(1000000);
-	printf("rate: %llu raises/s, %llu events handled/s, %llu merged; raised == handled + merged: %s\n",
-	       (unsigned long long)raised, (unsigned long long)handled, dump_missed(),
+	printf("rate: %.0f raises/s, %.0f events handled/s, %llu merged; raised == handled + merged: %s\n",
+	       raised / secs, handled / secs, dump_missed(),
 	       handled + dump_missed() == raised ? "yes (nothing lost)" : "NO");
+	snprintf(kv + strlen(kv), sizeof(kv) - strlen(kv), " uwq_raises_per_s=%.0f uwq_handled_per_s=%.0f uwq_lost=%lld",
+		 raised / secs, handled / secs, (long long)raised - (long long)(handled + dump_missed()));
 	uwq_free_irq(irq, NULL);
 	uwq_irq_destroy(irq);
+
+	/* the bare loop's rate, the same way */
+	bare_efd = eventfd(0, EFD_NONBLOCK);
+	pthread_create(&t, NULL, bare_rate_loop, NULL);
+	raised = 0;
+	t0 = now_ns();
+	while (now_ns() - t0 < rate_ns) {
+		if (write(bare_efd, &one, sizeof(one)) == sizeof(one))
+			raised++;
+	}
+	while (__atomic_load_n(&bare_sum, __ATOMIC_ACQUIRE) < raised)
+		pace(1000000);
+	__atomic_store_n(&bare_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	close(bare_efd);
+	printf("bare loop rate: %.0f raises/s, %.0f reads/s, %llu merged\n", raised / secs, bare_reads / secs,
+	       (unsigned long long)(bare_sum - bare_reads));
+	snprintf(kv + strlen(kv), sizeof(kv) - strlen(kv), " bare_raises_per_s=%.0f bare_handled_per_s=%.0f",
+		 raised / secs, bare_reads / secs);
+	if (want_kv)
+		printf("kv n=%d%s\n", n, kv);
 	free(lat);
 	return uwq_shutdown() ? 1 : 0;
 }
