@@ -55,7 +55,6 @@ struct uwq_work {
 	void			*pwq;		/* private: queue while queued */
 	void			*last_pool;	/* private: pool it last went to */
 	uint64_t		queued_ns;	/* private: when last queued (stats) */
-	void			*claim;		/* private: worker waiting to run it */
 };
 
 /*
@@ -79,11 +78,11 @@ struct uwq_delayed_work {
  * UWQ_WORK_INITIALIZER() - static initialiser for a struct uwq_work.
  * Example: static struct uwq_work w = UWQ_WORK_INITIALIZER(w, fn);
  */
-#define UWQ_WORK_INITIALIZER(n, fn) { 0, 0, 0, (fn), 0, 0, 0, 0 }
+#define UWQ_WORK_INITIALIZER(n, fn) { 0, 0, 0, (fn), 0, 0, 0 }
 
 /** UWQ_DELAYED_WORK_INITIALIZER() - static initialiser for a delayed item. */
 #define UWQ_DELAYED_WORK_INITIALIZER(n, fn) \
-	{ { UWQ__WORK_DELAYED, 0, 0, (fn), 0, 0, 0, 0 }, 0, 0, 0, 0, 0, -1 }
+	{ { UWQ__WORK_DELAYED, 0, 0, (fn), 0, 0, 0 }, 0, 0, 0, 0, 0, -1 }
 
 /* Workqueue flags (the kernel's WQ_* values). */
 #define UWQ_UNBOUND		(1u << 1)	/* served by unbound pools */

@@ -126,17 +126,6 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	bool intensive;
 	unsigned long data;
 
-	if (claimed && load_acquire(&w->claim) != (void *)worker) {
-		/* Cancelled while this worker waited for the other run
-		 * (steal_collided() retired it; the item may even have been
-		 * queued and claimed again since, by another worker, which
-		 * is why the claim names its worker): nothing to run. */
-		busy_remove(worker);
-		uwq__waiters_finish(pool, worker);
-		return;
-	}
-	if (claimed)
-		store_release(&w->claim, NULL);
 	pwq = load_acquire(&w->pwq);	/* ours: written under this pool's lock */
 	intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
 	if (!claimed && __builtin_expect(pwq->max_active == 0, 0)) {
@@ -218,7 +207,6 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	 * without this lock and must see one or the other. */
 	wlist_del(w);
 	busy_insert(worker, w, w->pwq);
-	store_release(&w->claim, (void *)worker);
 	atomic_fetch_or(&w->data, WORK_COLLIDE);
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
 	pthread_mutex_unlock(&pool->lock);

@@ -367,33 +367,6 @@ static void steal_queued(struct uwq__pwq *pwq, struct uwq_work *w)
 	uwq__kick_pool(pwq->pool);
 }
 
-/*
- * @w was taken by a worker that waits for @w's run on another pool to end
- * (collide_run): take it back without waiting, under that worker's pool
- * lock, which the worker holds when it looks again (process_one_work).
- */
-static int steal_collided(struct uwq_work *w)
-{
-	struct uwq__pwq *pwq = load_acquire(&w->pwq);
-	unsigned long old;
-
-	if (!pwq)
-		return -EAGAIN;
-	pthread_mutex_lock(&pwq->pool->lock);
-	if (!(atomic_load_sc(&w->data) & WORK_COLLIDE) || load_acquire(&w->pwq) != pwq) {
-		pthread_mutex_unlock(&pwq->pool->lock);
-		return -EAGAIN;
-	}
-	store_release(&w->claim, NULL);	/* the claimant sees it is not its own */
-	old = atomic_fetch_and(&w->data, ~(WORK_COLLIDE | WORK_STATE_MASK));
-	uwq__uncount(pwq->wq, old);
-	uwq__waiters_cancel(pwq->pool, w);
-	uwq__pwq_retire(pwq, old);
-	uwq__kick_pool(pwq->pool);
-	pthread_mutex_unlock(&pwq->pool->lock);
-	return 1;
-}
-
 int uwq__try_grab_pending(struct uwq_work *w)
 {
 	unsigned long data;
@@ -407,8 +380,6 @@ int uwq__try_grab_pending(struct uwq_work *w)
 	data = atomic_fetch_or(&w->data, WORK_PENDING);
 	if (!(data & WORK_PENDING))
 		return 0;
-	if (data & WORK_COLLIDE)
-		return steal_collided(w);
 	if (!(data & WORK_QUEUED))
 		return -EAGAIN;
 	pwq = load_acquire(&w->pwq);
