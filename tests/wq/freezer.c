@@ -26,7 +26,10 @@
  *    wait for itself);
  *  - with freeze_timeout_ns 50 ms, an item that does not return makes
  *    uwq_freeze() return with one report naming its function and queue;
- *    the queues stay frozen until uwq_thaw().
+ *    the queues stay frozen until uwq_thaw();
+ *  - an item requeued on its freezable queue while it runs (so it waits
+ *    on the running worker's scheduled list, not on the worklist) does not
+ *    start while frozen: it runs once before uwq_thaw() and once after.
  * "Does not start" cannot be seen by waiting, so it is asserted after a
  * barrier that would have let the item run: every pool it could run on ran
  * non-freezable items queued after it (flush), and the timer fired a
@@ -36,6 +39,7 @@
  * blocking and CPU-hog detection are off (uwq_configure()): its pool then
  * starts nothing else until the plug returns.
  */
+#include <uwq/stats.h>
 #include <uwq/workqueue.h>
 
 #include "util.h"
@@ -735,6 +739,111 @@ static void part_b(void)
 	CHECK(uwq_shutdown() == 0, "uwq_shutdown failed after part B");
 }
 
+/* An item requeued while it runs waits on its worker's scheduled list. */
+static struct uwq_work requeued;
+static atomic_int requeued_runs, requeued_started, gate_rq;
+static struct probe rq_sent = { .name = "rq_sent (plain_bound, behind the requeued item)" };
+static struct probe rq_probe = { .name = "rq_probe (fz_requeue, shows the freeze)" };
+
+static void requeued_fn(struct uwq_work *w)
+{
+	(void)w;
+	if (atomic_fetch_add(&requeued_runs, 1) == 0) {
+		uwq_blocking_begin();
+		atomic_store(&requeued_started, 1);
+		GATE_WAIT(atomic_load(&gate_rq), "requeued item: gate never opened");
+		uwq_blocking_end();
+	}
+}
+
+/*
+ * Is the freeze in effect on @fz? Only then is an item queued on it held
+ * inactive (its max_active is UWQ_DFL_ACTIVE otherwise): keep a probe
+ * queued until the queue's stats show one. (A freezer thread seen asleep
+ * may only be waiting for a lock on its way to freezing.)
+ */
+static bool freeze_seen(struct uwq_workqueue *fz)
+{
+	struct uwq_wq_stats st;
+
+	CHECK(uwq_workqueue_stats(fz, &st) == 0, "uwq_workqueue_stats(fz_requeue) failed");
+	if (st.inactive > 0)
+		return true;
+	if (!uwq_work_busy(&rq_probe.w))
+		CHECK(uwq_queue_work_on(cpu0, fz, &rq_probe.w), "queueing the idle probe failed");
+	return false;
+}
+
+static void part_c(void)
+{
+	struct uwq_workqueue *fz;
+	struct uwq_config cfg;
+	pthread_t ft;
+	int err, tid;
+
+	PHASE("part C: an item requeued while it runs");
+	uwq_config_defaults(&cfg);
+	cfg.freeze_timeout_ns = 60 * NSEC_PER_SEC;
+	CHECK((err = uwq_configure(&cfg)) == 0, "uwq_configure after uwq_shutdown: %d", err);
+	fz = alloc_wq("fz_requeue", UWQ_FREEZABLE, 0);
+	nb = alloc_wq("plain_bound", 0, 0);
+	nu = alloc_wq("plain_unbound", UWQ_UNBOUND, 0);
+	init_barrier_items();
+	uwq_work_init(&requeued, requeued_fn);
+	uwq_work_init(&rq_sent.w, probe_fn);
+	uwq_work_init(&rq_probe.w, probe_fn);
+
+	CHECK(uwq_queue_work_on(cpu0, fz, &requeued), "queueing the item failed");
+	WAIT_UNTIL(atomic_load(&requeued_started), "the item never started");
+	CHECK(uwq_queue_work_on(cpu0, fz, &requeued), "requeueing the running item returned false");
+	/* FIFO: once the sentinel queued behind it has run, a worker has taken
+	 * the requeued item off the worklist and handed it to the worker
+	 * running its first run (the scheduled list). */
+	CHECK(uwq_queue_work_on(cpu0, nb, &rq_sent.w), "queueing rq_sent failed");
+	CHECK(uwq_flush_workqueue(nb) == 0, "flush plain_bound failed");
+	CHECK(atomic_load(&rq_sent.runs) == 1, "rq_sent ran %d times", atomic_load(&rq_sent.runs));
+	CHECK(atomic_load(&requeued_runs) == 1 && uwq_work_pending(&requeued),
+	      "test setup: the requeued item ran %d times, pending %d", atomic_load(&requeued_runs),
+	      uwq_work_pending(&requeued));
+
+	PHASE("part C: uwq_freeze() while the first run holds");
+	atomic_store(&freezer_tid, 0);
+	atomic_store(&freeze_returned, 0);
+	ft = start_thread(freezer_main, NULL);
+	WAIT_UNTIL(atomic_load(&freezer_tid) != 0, "the freezer thread never started");
+	tid = atomic_load(&freezer_tid);
+	WAIT_UNTIL(freeze_seen(fz) || atomic_load(&freeze_returned),
+		   "fz_requeue not frozen and uwq_freeze() not returned (freezer state '%c')",
+		   task_state((pid_t)tid));
+	CHECK(!atomic_load(&freeze_returned), "uwq_freeze() returned while the item's first run still ran");
+	atomic_store(&gate_rq, 1);
+	WAIT_UNTIL(atomic_load(&freeze_returned),
+		   "uwq_freeze() still waiting after the first run returned (runs %d)",
+		   atomic_load(&requeued_runs));
+	join_thread(ft);
+	barrier("frozen, the requeued item on a scheduled list");
+	CHECK(atomic_load(&requeued_runs) == 1,
+	      "the item requeued while it ran started while frozen (%d runs before uwq_thaw())",
+	      atomic_load(&requeued_runs));
+	CHECK(uwq_work_pending(&requeued), "the requeued item is no longer pending while frozen");
+
+	PHASE("part C: thaw");
+	uwq_thaw();
+	CHECK(uwq_flush_workqueue(fz) == 0, "flush fz_requeue failed");
+	CHECK(atomic_load(&requeued_runs) == 2, "the requeued item ran %d times in all, expected 2",
+	      atomic_load(&requeued_runs));
+	CHECK(atomic_load(&rq_sent.runs) == 1, "rq_sent ran %d times", atomic_load(&rq_sent.runs));
+	CHECK(atomic_load(&rq_probe.runs) >= 1 && !uwq_work_pending(&rq_probe.w),
+	      "the probe held by the freeze ran %d times after uwq_thaw(), pending %d",
+	      atomic_load(&rq_probe.runs), uwq_work_pending(&rq_probe.w));
+
+	PHASE("part C: destroy");
+	uwq_destroy_workqueue(fz);
+	uwq_destroy_workqueue(nb);
+	uwq_destroy_workqueue(nu);
+	CHECK(uwq_shutdown() == 0, "uwq_shutdown failed after part C");
+}
+
 int main(void)
 {
 	struct uwq_config cfg;
@@ -756,5 +865,6 @@ int main(void)
 	CHECK((err = uwq_configure(&cfg)) == 0, "uwq_configure: %d", err);
 	part_a();
 	part_b();
+	part_c();
 	return TEST_PASS;
 }
