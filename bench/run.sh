@@ -12,6 +12,14 @@ for spin in 0 5000 20000 50000; do
   done
   UWQ_IDLE_SPIN_NS=$spin "$b" throughput 1000000
 done
+# The cost of statistics (uwq/stats.h): the same throughput with the
+# clock reads off and on, alternating, three times each.
+for i in 1 2 3; do
+  for st in 0 1; do
+    echo "UWQ_STATS=$st:"
+    UWQ_STATS=$st "$b" throughput 1000000
+  done
+done
 m=${1:-build-bench}/bench/blocking_mix
 "$m" mix hinted 0 200	# the floor: the burns alone, no blocking
 for mode in unhinted hinted; do
