@@ -86,6 +86,7 @@ struct uwq__worker {
 	unsigned		flags;		/* L */
 	int			wake;		/* A */
 	int			hint_depth;	/* W */
+	bool			born;		/* L: pthread_create() returned: reapable */
 	struct uwq_work		scheduled;	/* L: items handed to this worker (sentinel) */
 	/* what it runs: L to change, and B for the busy-table view */
 	struct uwq_work		*current_work;

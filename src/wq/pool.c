@@ -424,6 +424,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 		free(worker);
 		return -err;
 	}
+	worker->born = true;
 	pool->nr_created++;
 	pool->create_fail_at = 0;
 	pool->mayday_at = 0;
@@ -453,6 +454,14 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 	while (uwq__too_many_workers(pool) && !list_empty(&pool->idle_list)) {
 		struct uwq__worker *worker = container_of(pool->idle_list.prev, struct uwq__worker, idle_node);
 
+		/* Idle from birth, but its thread may not exist yet (its
+		 * creator is between list insertion and pthread_create()):
+		 * reaping it would join and free it under the new thread. */
+		if (!worker->born) {
+			if (reap_at(now, timeout) < *next)
+				*next = reap_at(now, timeout);
+			break;
+		}
 		if (reap_at(worker->last_active, timeout) > now) {
 			if (reap_at(worker->last_active, timeout) < *next)
 				*next = reap_at(worker->last_active, timeout);
