@@ -99,6 +99,7 @@ struct uwq__worker {
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
 	int			last_cpu;	/* L: CPU it last went idle on */
+	bool			spin_next;	/* own thread: spin in its next idle wait */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
