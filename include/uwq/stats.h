@@ -5,10 +5,16 @@
  * Counters are kept where uwq already holds a lock on the way (a bound
  * queue's counters live with its per-CPU pool, an unbound queue's with its
  * pod's pool) and summed when read, so counting costs the hot path no
- * atomic operation and no shared cache line; the latency histograms cost
- * two clock reads per item (about 50 ns here; `bench/run.sh` measures it).
- * UWQ_STATS=0 in the environment (read at first use) turns the clock reads
- * off: counters stay, histograms and times stay zero.
+ * atomic operation and no shared cache line. Item counts are exact.
+ * Times are sampled: 1 in UWQ_STATS_SAMPLE items (default 16) of each
+ * queue on each pool is timed, from the first one queued; the histograms
+ * hold the timed items and run_ns/cpu_ns add each timed run times the
+ * sample rate (an estimate; UWQ_STATS_SAMPLE=1 times every item). Two
+ * precise clock reads per item cost ~50 ns here; sampled, an untimed item
+ * pays one coarse clock read (~6 ns) for the watchdog (`bench/run.sh`
+ * compares UWQ_STATS=0 and 1). UWQ_STATS=0 in the environment (read at
+ * first use) turns timing off: counters stay, histograms and times stay
+ * zero. Interrupt-line latencies are timed on every event.
  *
  * Histograms have UWQ_HIST_BUCKETS log2 buckets of nanoseconds: bucket 0
  * counts values below 2 ns, bucket i (i >= 1) values in [2^i, 2^(i+1)),
@@ -47,10 +53,11 @@ UWQ_API uint64_t uwq_hist_count(const struct uwq_hist *h);
  * queued/started/completed count items; cpu_intensive the items that ran
  * past the CPU-intensive threshold; cm_wakeups the workers woken because a
  * worker of this queue blocked; mayday and rescued the rescuer's work.
- * run_ns is the wall time inside work functions; cpu_ns the same minus the
- * time the worker was known to block (hinted, uwq's own waits, or seen by
- * the monitor): an estimate, since reading a thread's CPU clock costs a
- * system call (1.4 us here) per item. active/inactive are current values.
+ * run_ns is the wall time inside work functions (sampled: see above);
+ * cpu_ns the same minus the time the worker was known to block (hinted,
+ * uwq's own waits, or seen by the monitor): an estimate, since reading a
+ * thread's CPU clock costs a system call (1.4 us here) per item.
+ * active/inactive are current values.
  * queue_latency: queueing to start; run_time: start to return.
  */
 struct uwq_wq_stats {

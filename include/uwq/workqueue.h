@@ -54,7 +54,7 @@ struct uwq_work {
 	uwq_work_fn		func;		/* private */
 	void			*pwq;		/* private: queue while queued */
 	void			*last_pool;	/* private: pool it last went to */
-	uint64_t		queued_ns;	/* private: when last queued (stats) */
+	uint64_t		queued_ns;	/* private: when queued, if timed (stats) */
 };
 
 /*

@@ -92,7 +92,8 @@ struct uwq__worker {
 	struct uwq_work		*current_work;
 	uwq_work_fn		current_func;
 	struct uwq__pwq		*current_pwq;
-	uint64_t		current_start;	/* L: CLOCK_MONOTONIC ns */
+	uint64_t		current_start;	/* L: uwq__coarse_ns() at start */
+	uint64_t		timed_start;	/* L: uwq__now_ns() at start of a timed item, or 0 */
 	uint64_t		blocked_since;	/* L: entered a blocked state (stats) */
 	uint64_t		item_blocked_ns;	/* L: blocked time of the current item */
 	struct uwq__worker	*busy_next;	/* B */
@@ -169,6 +170,7 @@ struct uwq__pwq {
 	uint64_t		stat_rescued;	/* L */
 	uint64_t		stat_run_ns;	/* L */
 	uint64_t		stat_cpu_ns;	/* L: run time minus known blocking */
+	unsigned		stat_skip;	/* L: items to queue before the next timed one */
 	struct uwq_hist		hist_queue;	/* L: queueing to start */
 	struct uwq_hist		hist_run;	/* L: start to return */
 	struct uwq__list	mayday_node;	/* mayday lock: on wq->rescuer's list */
@@ -250,6 +252,7 @@ struct uwq__state {
 	bool			cfg_set;	/* lock: uwq_configure() was called */
 	bool			frozen;		/* lock: uwq_freeze() in effect */
 	bool			stats_clock;	/* I: UWQ_STATS != 0: time items */
+	unsigned		stats_sample;	/* I: time 1 in this many items per pwq */
 };
 
 extern struct uwq__state uwq__g;
@@ -264,6 +267,9 @@ static inline void uwq__ensure_init(void)
 		uwq__init_slow();
 }
 uint64_t uwq__now_ns(void);
+/* CLOCK_MONOTONIC_COARSE (~6 ns, one-tick resolution, never ahead of
+ * uwq__now_ns()): watchdog and dump stamps on the hot path. */
+uint64_t uwq__coarse_ns(void);
 
 /* topology.c */
 int uwq__topology_init(void);

@@ -38,6 +38,14 @@ uint64_t uwq__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t uwq__coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t env_u64(const char *name, uint64_t dfl, uint64_t unit)
 {
 	const char *s = getenv(name);
@@ -121,6 +129,9 @@ void uwq__init_slow(void)
 		const char *s = getenv("UWQ_STATS");
 
 		uwq__g.stats_clock = !(s && s[0] == '0');
+		uwq__g.stats_sample = (unsigned)env_u64("UWQ_STATS_SAMPLE", 16, 1);
+		if (!uwq__g.stats_sample || uwq__g.stats_sample > 1u << 20)
+			uwq__g.stats_sample = 16;
 	}
 	err = uwq__topology_init();
 	if (err)

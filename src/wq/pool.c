@@ -134,7 +134,7 @@ void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING))
 		worker->pool->nr_running--;
 	/* Stats: blocked time is taken out of the item's CPU estimate. */
-	if (!(worker->flags & WORKER_BLOCKED_ANY) && (f & WORKER_BLOCKED_ANY) && uwq__g.stats_clock)
+	if (!(worker->flags & WORKER_BLOCKED_ANY) && (f & WORKER_BLOCKED_ANY) && worker->timed_start)
 		worker->blocked_since = uwq__now_ns();
 	worker->flags |= f;
 }

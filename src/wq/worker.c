@@ -144,12 +144,15 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 		wlist_del(w);
 		busy_insert(worker, w, pwq);
 	}
-	worker->current_start = uwq__now_ns();
+	worker->current_start = uwq__coarse_ns();
 	pool->last_progress = worker->current_start;
 	worker->seq++;
 	worker->item_blocked_ns = 0;
-	if (uwq__g.stats_clock && w->queued_ns)
-		uwq__hist_add(&pwq->hist_queue, worker->current_start - w->queued_ns);
+	worker->timed_start = 0;
+	if (w->queued_ns) {	/* sampled at queueing: time this run */
+		worker->timed_start = uwq__now_ns();
+		uwq__hist_add(&pwq->hist_queue, worker->timed_start - w->queued_ns);
+	}
 	/*
 	 * Clear PENDING just before the call (A.2). Seq-cst RMW: a queuer
 	 * whose fetch_or saw PENDING set comes before this in w->data's
@@ -178,12 +181,13 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	pthread_mutex_lock(&pool->lock);
 	/* Set by the queue's flag or by the monitor (hog, unhinted block). */
 	uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE | WORKER_AUTO_BLOCKED);
-	if (uwq__g.stats_clock) {
-		uint64_t run = uwq__now_ns() - worker->current_start;
+	if (worker->timed_start) {	/* @w may be gone: the worker's own mark */
+		uint64_t run = uwq__now_ns() - worker->timed_start, n = uwq__g.stats_sample;
 
-		pwq->stat_run_ns += run;
-		pwq->stat_cpu_ns += run > worker->item_blocked_ns ? run - worker->item_blocked_ns : 0;
+		pwq->stat_run_ns += run * n;
+		pwq->stat_cpu_ns += (run > worker->item_blocked_ns ? run - worker->item_blocked_ns : 0) * n;
 		uwq__hist_add(&pwq->hist_run, run);
+		worker->timed_start = 0;
 	}
 	busy_remove(worker);
 	uwq__waiters_finish(pool, worker);

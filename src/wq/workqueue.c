@@ -173,8 +173,6 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 		atomic_fetch_and(&w->data, ~WORK_PENDING);
 		return false;
 	}
-	if (uwq__g.stats_clock)
-		w->queued_ns = uwq__now_ns();	/* PENDING is ours: no run reads it now */
 	pwq = pick_pwq(cpu, wq);
 	last = READ_ONCE(w->last_pool);
 	if (last && last != pwq->pool) {
@@ -188,10 +186,21 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 
 	pthread_mutex_lock(&pool->lock);
 	if (wlist_empty(&pool->worklist))
-		pool->last_progress = uwq__now_ns();	/* watchdog: stalls count from here */
+		pool->last_progress = uwq__coarse_ns();	/* watchdog: stalls count from here */
 	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
 	pwq->nr_in_flight[pwq->work_color]++;
 	pwq->stat_queued++;
+	/* Statistics time 1 in stats_sample items of each pwq (stats.h):
+	 * a nonzero queued_ns marks it. PENDING is ours: no run reads it. */
+	w->queued_ns = 0;
+	if (uwq__g.stats_clock) {
+		if (!pwq->stat_skip) {
+			w->queued_ns = uwq__now_ns();
+			pwq->stat_skip = uwq__g.stats_sample - 1;
+		} else {
+			pwq->stat_skip--;
+		}
+	}
 	/* Release: grab and flush read w->pwq after seeing WORK_QUEUED, then
 	 * re-check both under this lock. */
 	store_release(&w->pwq, (void *)pwq);

@@ -11,10 +11,16 @@
  *  - pool stats enumerate every pool, then -ENOENT; workers >= idle;
  *  - line stats: events, thread runs and one latency value per primary
  *    run and per thread run;
- *  - with UWQ_STATS=0 (a child process, the variable is read at first
- *    use) the counters still count and the histograms stay empty;
+ *  - all of the above with UWQ_STATS_SAMPLE=1 (every item timed); with
+ *    the default of 16 (a child process, the variables are read at first
+ *    use), 1 in 16 items of a pwq is timed, from its first: 200 items on
+ *    one CPU's pwq give 13 values per histogram, and run_ns adds each
+ *    timed run times 16;
+ *  - with UWQ_STATS=0 (a child process) the counters still count and the
+ *    histograms stay empty;
  *  - bad arguments give -EINVAL.
  */
+#include <sched.h>
 #include <sys/wait.h>
 #include <uwq/irq.h>
 #include <uwq/stats.h>
@@ -154,6 +160,56 @@ static void check_pools(void)
 	CHECK(i >= 4 && started >= 1, "%d pools, %d started", i, started);
 }
 
+/* 1 in 16 timed: N items queued from one CPU land on one pwq. */
+static int run_sampled(void)
+{
+	struct uwq_workqueue *wq = uwq_alloc_workqueue("stats_sampled", 0, 0);
+	struct uwq_wq_stats st;
+	cpu_set_t one;
+	int want = (N + 15) / 16;
+
+	CHECK(wq, "alloc: %s", strerror(errno));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	CHECK(sched_setaffinity(0, sizeof(one), &one) == 0, "pin: %s", strerror(errno));
+	for (int i = 0; i < N; i++) {
+		uwq_work_init(&items[i], count_fn);
+		CHECK(uwq_queue_work(wq, &items[i]), "queue %d", i);
+	}
+	CHECK(uwq_flush_workqueue(wq) == 0, "flush");
+	CHECK(uwq_workqueue_stats(wq, &st) == 0, "stats");
+	CHECK(st.queued == N && st.completed == N, "queued %llu completed %llu: counts are exact when sampled",
+	      (unsigned long long)st.queued, (unsigned long long)st.completed);
+	CHECK(uwq_hist_count(&st.queue_latency) == (uint64_t)want && uwq_hist_count(&st.run_time) == (uint64_t)want,
+	      "sampled histograms hold %llu and %llu values, want %d (1 in 16 of %d)",
+	      (unsigned long long)uwq_hist_count(&st.queue_latency), (unsigned long long)uwq_hist_count(&st.run_time),
+	      want, N);
+	CHECK(st.run_ns > 0 && st.run_ns % 16 == 0 && st.cpu_ns == st.run_ns,
+	      "run_ns %llu cpu_ns %llu: want timed runs times 16", (unsigned long long)st.run_ns,
+	      (unsigned long long)st.cpu_ns);
+	uwq_destroy_workqueue(wq);
+	CHECK(uwq_shutdown() == 0, "shutdown");
+	return TEST_PASS;
+}
+
+static void run_child(char **argv, const char *var, const char *val, const char *arg)
+{
+	pid_t pid;
+	int st;
+
+	/* Set here: the child only execs (no malloc between fork and exec
+	 * under sanitizers). */
+	setenv(var, val, 1);
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execl("/proc/self/exe", argv[0], arg, (char *)NULL);
+		_exit(127);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s=%s run failed (status %d)", var, val, st);
+}
+
 static int run(bool timed)
 {
 	struct uwq_workqueue *bound = uwq_alloc_workqueue("stats_bound", 0, 0);
@@ -177,23 +233,13 @@ static int run(bool timed)
 
 int main(int argc, char **argv)
 {
-	pid_t pid;
-	int st;
-
 	if (argc > 1 && !strcmp(argv[1], "--untimed"))
 		return run(false);
+	if (argc > 1 && !strcmp(argv[1], "--sampled"))
+		return run_sampled();
+	setenv("UWQ_STATS_SAMPLE", "1", 1);	/* read at first use, just below */
 	run(true);
-	/* The same with UWQ_STATS=0, in a fresh process. Set here: this
-	 * process read it at first use already, and the child only execs
-	 * (no malloc between fork and exec under sanitizers). */
-	setenv("UWQ_STATS", "0", 1);
-	pid = fork();
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		execl("/proc/self/exe", argv[0], "--untimed", (char *)NULL);
-		_exit(127);
-	}
-	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "UWQ_STATS=0 run failed (status %d)", st);
+	run_child(argv, "UWQ_STATS_SAMPLE", "16", "--sampled");
+	run_child(argv, "UWQ_STATS", "0", "--untimed");
 	return TEST_PASS;
 }
