@@ -133,6 +133,31 @@ bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc);
 bool uwq__irq_in_thread_action(const struct uwq__irq_action *action);
 void uwq__irq_thread_atfork_child(void);
 
+/*
+ * Event parsing of the GPIO and UIO chips, apart from their fds so that it
+ * can be fuzzed (fuzz/). A 32-bit sequence number or interrupt count moves
+ * from s->last to a new value: uwq__seq_advance() returns the values
+ * skipped in between, modulo 2^32 (a count wraps). A step of 2^31 or more
+ * is a step back (a device reset, a new request), as is a repeat: nothing
+ * is counted and counting goes on from the new value. The first value
+ * seen counts nothing.
+ */
+struct uwq__seq {
+	bool		seen;
+	uint32_t	last;
+};
+uint64_t uwq__seq_advance(struct uwq__seq *s, uint32_t now);
+/* @n bytes read from a line request: whole struct gpio_v2_line_event
+ * records (any alignment). Adds lost events (seqno gaps) and records
+ * merged into this one event (all but the first) to *missed; returns 1,
+ * or -EIO (nothing counted, @s unchanged) unless n is a nonzero multiple
+ * of the record size. */
+int uwq__gpio_parse(struct uwq__seq *s, const void *buf, size_t n, uint64_t *missed);
+/* @n bytes read from a UIO fd: one 4-byte interrupt count. Adds the
+ * interrupts skipped since the last count to *missed; returns 1, or -EIO
+ * (nothing counted) unless n is 4. */
+int uwq__uio_parse(struct uwq__seq *s, const void *buf, size_t n, uint64_t *missed);
+
 /* spurious.c */
 void uwq__note_interrupt(struct uwq__irq_desc *desc, unsigned ret);
 

@@ -24,6 +24,18 @@
 #include "internal/fault.h"
 #include "internal/irq.h"
 
+uint64_t uwq__seq_advance(struct uwq__seq *s, uint32_t now)
+{
+	uint32_t step = now - s->last;	/* modulo 2^32 */
+	bool seen = s->seen;
+
+	s->seen = true;
+	s->last = now;
+	if (!seen || step == 0 || step >= 1u << 31)
+		return 0;
+	return step - 1;
+}
+
 struct fd_chip_data {
 	int	fd;
 	bool	owned;

@@ -11,11 +11,15 @@
  * counted as merged. The handler learns of an event, not of each edge:
  * like a real edge interrupt, a driver re-reads its device state. A short
  * read that is not a whole record is an error (-EIO), never a guess.
+ * seqno is 32 bits and wraps; a step back (2^31 or more ahead, modulo
+ * 2^32) resynchronises without counting (uwq__seq_advance()). Parsing is
+ * uwq__gpio_parse(), fuzzed by fuzz/fuzz_chip_events.c.
  * CONCURRENCY: ack on the dispatcher under desc->lock.
  */
 #include <errno.h>
 #include <linux/gpio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal/fault.h"
@@ -23,7 +27,7 @@
 
 struct gpio_data {
 	int		fd;
-	uint32_t	last_seqno;	/* 0: none yet */
+	struct uwq__seq	seq;	/* the last record's seqno */
 };
 
 static int gpio_fd(void *data)
@@ -31,25 +35,32 @@ static int gpio_fd(void *data)
 	return ((struct gpio_data *)data)->fd;
 }
 
+int uwq__gpio_parse(struct uwq__seq *s, const void *buf, size_t n, uint64_t *missed)
+{
+	const size_t rec = sizeof(struct gpio_v2_line_event);
+	size_t k = n / rec;
+
+	if (n == 0 || n % rec)
+		return -EIO;
+	for (size_t i = 0; i < k; i++) {
+		struct gpio_v2_line_event ev;
+
+		memcpy(&ev, (const char *)buf + i * rec, rec);
+		*missed += uwq__seq_advance(s, ev.seqno);	/* lost in the kernel */
+	}
+	*missed += k - 1;	/* merged into this one event */
+	return 1;
+}
+
 static int gpio_ack(void *data, uint64_t *missed)
 {
 	struct gpio_data *d = data;
 	struct gpio_v2_line_event ev[16];
 	ssize_t n = read(d->fd, ev, sizeof(ev));
-	size_t k;
 
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
-	if (n == 0 || n % (ssize_t)sizeof(ev[0]))
-		return -EIO;
-	k = (size_t)n / sizeof(ev[0]);
-	for (size_t i = 0; i < k; i++) {
-		if (d->last_seqno && ev[i].seqno > d->last_seqno + 1)
-			*missed += ev[i].seqno - d->last_seqno - 1;	/* lost in the kernel */
-		d->last_seqno = ev[i].seqno;
-	}
-	*missed += k - 1;	/* merged into this one event */
-	return 1;
+	return uwq__gpio_parse(&d->seq, ev, (size_t)n, missed);
 }
 
 static void gpio_release(void *data)

@@ -9,13 +9,16 @@
  * since the last read is counted as missed interrupts), the line is then
  * masked, and unmasking writes 1: after the primaries, or, on a oneshot
  * line, after the last thread handler, exactly the kernel's oneshot.
- * Masking for disable_irq() writes 0.
+ * Masking for disable_irq() writes 0. The count is 32 bits and wraps; a
+ * step back (a reset) resynchronises without counting: uwq__uio_parse(),
+ * fuzzed by fuzz/fuzz_chip_events.c.
  * CONCURRENCY: ack on the dispatcher under desc->lock; mask/unmask under
  * desc->lock from any thread.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal/fault.h"
@@ -25,13 +28,23 @@
 struct uio_data {
 	int		fd;
 	bool		owned;
-	bool		seen;		/* a count was read before */
-	uint32_t	last;		/* the last count read */
+	struct uwq__seq	seq;		/* the last count read */
 };
 
 static int uio_fd(void *data)
 {
 	return ((struct uio_data *)data)->fd;
+}
+
+int uwq__uio_parse(struct uwq__seq *s, const void *buf, size_t n, uint64_t *missed)
+{
+	uint32_t count;
+
+	if (n != sizeof(count))
+		return -EIO;
+	memcpy(&count, buf, sizeof(count));
+	*missed += uwq__seq_advance(s, count);
+	return 1;
 }
 
 static int uio_ack(void *data, uint64_t *missed)
@@ -40,13 +53,9 @@ static int uio_ack(void *data, uint64_t *missed)
 	uint32_t count;
 	ssize_t n = read(d->fd, &count, sizeof(count));
 
-	if (n != sizeof(count))
-		return n < 0 && errno == EAGAIN ? 0 : (n < 0 ? -errno : -EIO);
-	if (d->seen && count - d->last > 1)
-		*missed += count - d->last - 1;
-	d->seen = true;
-	d->last = count;
-	return 1;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return uwq__uio_parse(&d->seq, &count, (size_t)n, missed);
 }
 
 static void uio_control(void *data, uint32_t on)
