@@ -97,6 +97,10 @@ struct uwq__worker {
 	uint64_t		blocked_since;	/* L: entered a blocked state (stats) */
 	uint64_t		item_blocked_ns;	/* L: blocked time of the current item */
 	struct uwq__worker	*busy_next;	/* B */
+	/* L: collide_run() claimed current_work and waits to run it; a
+	 * canceller took the claim back (uwq__steal_claimed()) */
+	bool			claiming;
+	bool			claim_stolen;
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
 	int			last_cpu;	/* L: CPU it last went idle on */
@@ -299,6 +303,7 @@ struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn fun
 void uwq__worker_process(struct uwq__worker *worker);	/* L held */
 void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed);	/* L held */
 void uwq__process_scheduled(struct uwq__worker *worker);	/* L held */
+bool uwq__steal_claimed(struct uwq__pwq *pwq, struct uwq_work *w);	/* L of pwq's pool held */
 
 /* workqueue.c */
 bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* PENDING owned */

@@ -19,6 +19,9 @@
  *  - a worker of another pool runs w (w was requeued on another queue):
  *    claim w in the table (later claimants queue behind us), mark the
  *    worker blocked so the pool carries on, wait for that run, then run.
+ *    The claimed instance is still pending: a cancel takes it back
+ *    (uwq__steal_claimed()) without waiting for the run the claimant
+ *    waits for, as it would take back a queued one.
  * Queueing on the same workqueue from another CPU is redirected to the
  * pool already running the item (uwq__queue_work), so the third case only
  * arises across workqueues.
@@ -211,6 +214,7 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	 * without this lock and must see one or the other. */
 	wlist_del(w);
 	busy_insert(worker, w, w->pwq);
+	worker->claiming = true;
 	atomic_fetch_or(&w->data, WORK_COLLIDE);
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
 	pthread_mutex_unlock(&pool->lock);
@@ -228,7 +232,50 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 		uwq__block_end(worker);
 	}
 	pthread_mutex_lock(&pool->lock);
+	if (worker->claim_stolen) {
+		/* Cancelled meanwhile: out of the table and retired already;
+		 * @w may be gone. */
+		worker->claim_stolen = false;
+		return;
+	}
+	worker->claiming = false;
 	uwq__process_one_work(worker, w, true);
+}
+
+/*
+ * A canceller takes back @w, claimed by a worker of @pwq's pool in
+ * collide_run() (PENDING and COLLIDE, not QUEUED; the caller checked under
+ * this lock). The claimant leaves the busy table at once, so a later
+ * queueing of @w never finds it there and waits for it; the flushers of
+ * the claimed instance are completed; @w is retired as if it had run, as
+ * steal_queued() does for a queued instance; and the claimant, when its
+ * wait ends, returns without touching @w. False if no claimant is found
+ * (the claim is being set up or ended: retry).
+ */
+bool uwq__steal_claimed(struct uwq__pwq *pwq, struct uwq_work *w)
+{
+	struct busy_bucket *b = bucket_of(w);
+	struct uwq__worker *c;
+	unsigned long old;
+
+	pthread_mutex_lock(&b->lock);
+	/* pool first: claiming is guarded by the claimant's pool lock. */
+	for (c = b->head; c; c = c->busy_next)
+		if (c->current_work == w && c->pool == pwq->pool && c->claiming && c->current_pwq == pwq)
+			break;
+	pthread_mutex_unlock(&b->lock);
+	if (!c)
+		return false;
+	busy_remove(c);
+	c->claiming = false;
+	c->claim_stolen = true;
+	old = atomic_fetch_and(&w->data, ~WORK_STATE_MASK);
+	uwq__uncount(pwq->wq, old);
+	uwq__waiters_cancel(pwq->pool, w);
+	uwq__waiters_finish(pwq->pool, c);
+	uwq__pwq_retire(pwq, old);
+	uwq__kick_pool(pwq->pool);
+	return true;
 }
 
 void uwq__process_scheduled(struct uwq__worker *worker)

@@ -376,6 +376,25 @@ static void steal_queued(struct uwq__pwq *pwq, struct uwq_work *w)
 	uwq__kick_pool(pwq->pool);
 }
 
+/* @w is claimed by a worker waiting for another pool's run of it
+ * (worker.c collide_run()): take the claimed instance back. */
+static int grab_claimed(struct uwq_work *w)
+{
+	struct uwq__pwq *pwq = load_acquire(&w->pwq);
+	unsigned long data;
+	int ret = -EAGAIN;
+
+	if (!pwq)
+		return -EAGAIN;
+	pthread_mutex_lock(&pwq->pool->lock);
+	data = atomic_load_sc(&w->data);
+	if ((data & (WORK_PENDING | WORK_QUEUED | WORK_COLLIDE)) == (WORK_PENDING | WORK_COLLIDE) &&
+	    load_acquire(&w->pwq) == pwq && uwq__steal_claimed(pwq, w))
+		ret = 1;
+	pthread_mutex_unlock(&pwq->pool->lock);
+	return ret;
+}
+
 int uwq__try_grab_pending(struct uwq_work *w)
 {
 	unsigned long data;
@@ -390,7 +409,7 @@ int uwq__try_grab_pending(struct uwq_work *w)
 	if (!(data & WORK_PENDING))
 		return 0;
 	if (!(data & WORK_QUEUED))
-		return -EAGAIN;
+		return data & WORK_COLLIDE ? grab_claimed(w) : -EAGAIN;
 	pwq = load_acquire(&w->pwq);
 	if (!pwq)
 		return -EAGAIN;

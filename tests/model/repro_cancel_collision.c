@@ -26,8 +26,13 @@
  * canceller (a lock the canceller holds around cancel_work, as drivers do
  * with spin_lock + cancel_work, or X cancelling itself), this never ends.
  *
- * Exit 0 if cancel_work returns while the first run is held; 1 (after the
- * deadline) if it waits for it. Not in ctest while the bug is open.
+ * Fixed (worker.c uwq__steal_claimed()): the cancel takes the claimed
+ * instance back. Exit 0 if cancel_work returns true while the first run is
+ * held, the claimant has left the busy table at once (uwq_dump shows one
+ * in-flight run), the claimed instance never runs (one run in all once
+ * everything is flushed), and the item queues and runs again afterwards
+ * (no stale claim in its way); 1 otherwise (after the deadline if the
+ * cancel waits). A ctest (model/repro_cancel_collision).
  */
 #include <stdio.h>
 #include <uwq/stats.h>
@@ -119,10 +124,21 @@ int main(void)
 		NOTE("after the gate opened, uwq_cancel_work() returned %d", atomic_load(&cancel_ret));
 		FAIL("BUG: uwq_cancel_work() waited for a running instance (collision claim)");
 	}
-	atomic_store(&gate_open, 1);
 	join_thread(t);
 	NOTE("uwq_cancel_work() returned %d without waiting", atomic_load(&cancel_ret));
+	CHECK(atomic_load(&cancel_ret) == 1, "cancel_work found nothing pending: the claimed instance was");
+	CHECK(!uwq_work_pending(&x), "still pending after cancel_work returned true");
+	CHECK(!collision_claimed(), "the claimant is still in the busy table after the cancel");
+
+	PHASE("the first run ends: the cancelled claim must not run");
+	atomic_store(&gate_open, 1);
+	CHECK(uwq_flush_workqueue(a) == 0 && uwq_flush_workqueue(b) == 0, "flush");
+	CHECK(atomic_load(&runs) == 1, "%ld runs: the cancelled claimed instance ran", atomic_load(&runs));
+
+	PHASE("queue again: runs once, no stale claim in the way");
+	CHECK(uwq_queue_work_on(cpus[0], b, &x), "requeue after cancel failed");
 	uwq_flush_work(&x);
+	CHECK(atomic_load(&runs) == 2, "%ld runs after the requeue, want 2", atomic_load(&runs));
 	uwq_destroy_workqueue(a);
 	uwq_destroy_workqueue(b);
 	CHECK(uwq_shutdown() == 0, "uwq_shutdown failed");
