@@ -379,6 +379,22 @@ static inline int count_tasks_named(const char *prefix)
 	return n;
 }
 
+/* count_fds() - how many file descriptors this process has open. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		FAIL("opendir /proc/self/fd: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* ---- watchdog ------------------------------------------------------------ */
 
 /*

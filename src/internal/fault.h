@@ -61,4 +61,13 @@ static inline int uwq__fault_syscall(enum uwq__fault_site site)
  */
 UWQ_API int uwq__fault_inject(const char *site, int err, int count);
 
+/*
+ * Test hooks: as uwq__fault_inject(), but the next @skip operations at
+ * @site go ahead before the @count failures (fail a call's second or later
+ * allocation); and how many armed failures are left at @site (0 once they
+ * were all taken; -EINVAL, -ENOSYS as above).
+ */
+UWQ_API int uwq__fault_inject_nth(const char *site, int err, int skip, int count);
+UWQ_API int uwq__fault_left(const char *site);
+
 #endif

@@ -44,8 +44,9 @@
 #include "internal/log.h"
 #include "internal/wq.h"
 
-/* The shared unbound pool for (@nice, @cpus), made if new (uwq__g.lock). */
-static struct uwq__pool *get_upool(int nice, const cpu_set_t *cpus)
+/* The shared unbound pool for (@nice, @cpus), made if new (uwq__g.lock);
+ * NULL with *err -ENOSPC at the pool limit, -ENOMEM if it cannot be made. */
+static struct uwq__pool *get_upool(int nice, const cpu_set_t *cpus, int *err)
 {
 	struct uwq__pool *pool;
 	int n = uwq__g.nr_upools;
@@ -53,8 +54,10 @@ static struct uwq__pool *get_upool(int nice, const cpu_set_t *cpus)
 	for (int i = 0; i < n; i++)
 		if (uwq__g.upools[i]->nice == nice && CPU_EQUAL(&uwq__g.upools[i]->cpus, cpus))
 			return uwq__g.upools[i];
+	*err = -ENOSPC;
 	if (n == UWQ_MAX_UPOOLS)
 		return NULL;
+	*err = -ENOMEM;
 	pool = uwq__pool_create(-1, nice, cpus, CPU_COUNT(cpus));
 	if (!pool)
 		return NULL;
@@ -136,18 +139,18 @@ static int build_table(struct uwq_workqueue *wq, const struct uwq_workqueue_attr
 		struct uwq__pool *pool;
 		struct uwq__pwq *pwq;
 		cpu_set_t cpus;
-		int pod = pods->of[i];
+		int pod = pods->of[i], err;
 
 		if (table[i])
 			continue;
 		CPU_AND(&cpus, &pods->cpus[pod], &mask);
 		if (CPU_COUNT(&cpus) == 0)
 			cpus = mask;	/* the pod is outside the mask: serve it from the mask */
-		pool = get_upool(a->nice, &cpus);
+		pool = get_upool(a->nice, &cpus, &err);
 		if (!pool) {
 			free(table);
 			free_fresh(*fresh);
-			return -ENOSPC;
+			return err;
 		}
 		if (!(pwq = get_pwq(wq, pool, fresh)))
 			goto nomem;

@@ -585,7 +585,8 @@ void uwq__pool_set_cap(struct uwq__pool *pool)
 
 struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int concurrency)
 {
-	struct uwq__pool *pool = calloc(1, sizeof(*pool));
+	/* The alloc site: unbound pools are made for new attributes. */
+	struct uwq__pool *pool = uwq__zalloc(sizeof(*pool));
 
 	if (!pool)
 		return NULL;

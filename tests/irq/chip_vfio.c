@@ -12,19 +12,6 @@
 
 #include "util.h"
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 int main(void)
 {
 	int p[2], before, r;

@@ -53,20 +53,6 @@ static void inject(const char *site, int err, int count)
 
 /* Open file descriptors of this process (the directory's own included,
  * the same in every count). */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(d, "opendir /proc/self/fd: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;

@@ -95,20 +95,6 @@ static void gated_fn(struct uwq_work *w)
 }
 
 /* Open file descriptors of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(d, "opendir /proc/self/fd: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static bool cpu_served(int cpu)
 {
 	cpu_set_t set;

@@ -35,9 +35,8 @@
  *    queued behind them while creation fails; once it works again after N
  *    failures, they run on new workers while the blocked ones still block;
  *    then everything has run exactly once.
- * Not reachable with this hook: the allocations after the first in one
- * call (pwq table, rescuer), since "fail the next N" always fails the
- * first allocation of the call; see docs/bad-input.md.
+ * The allocations after the first of a call (pwq table, pwqs, rescuer,
+ * pools, line descriptors) are failed one by one in fault_nth_alloc.c.
  * Skips (77) when the library was built without fault injection (Release).
  */
 #include <sys/resource.h>
