@@ -386,12 +386,9 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	 * waits for the handlers running. */
 	if (uwq__irq_in_dispatcher()) {
 		uwq__irq_dispatch_forget(action);
-	} else {
-		while (load_acquire(&action->kick_pending)) {
-			struct timespec ts = { 0, 20000 };
-
-			nanosleep(&ts, NULL);
-		}
+	} else if (load_acquire(&action->kick_pending)) {
+		/* Sent before the batch's pass ends: wait for a pass. */
+		uwq__irq_dispatch_quiesce();
 	}
 
 	uwq__irq_thread_stop(action);
