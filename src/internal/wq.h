@@ -101,6 +101,7 @@ struct uwq__worker {
 	 * canceller took the claim back (uwq__steal_claimed()) */
 	bool			claiming;
 	bool			claim_stolen;
+	struct uwq__waiter	*claim_wt;	/* L: the claimant's wait, for the stealer to end */
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
 	int			last_cpu;	/* L: CPU it last went idle on */

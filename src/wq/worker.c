@@ -215,6 +215,7 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	wlist_del(w);
 	busy_insert(worker, w, w->pwq);
 	worker->claiming = true;
+	worker->claim_wt = &wt;
 	atomic_fetch_or(&w->data, WORK_COLLIDE);
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
 	pthread_mutex_unlock(&pool->lock);
@@ -227,15 +228,27 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	pthread_mutex_unlock(&xpool->lock);
 	if (wait) {
 		uwq__block_begin(worker);
+		/* 1: x's run ended (waiter_complete); 2: a steal ended it. */
 		while (!load_acquire(&wt.done))
 			futex_wait(&wt.done, 0);
 		uwq__block_end(worker);
 	}
 	pthread_mutex_lock(&pool->lock);
+	worker->claim_wt = NULL;
 	if (worker->claim_stolen) {
 		/* Cancelled meanwhile: out of the table and retired already;
-		 * @w may be gone. */
+		 * @w may be gone. Leave xpool's list unless x's run took us
+		 * off it (done 1, set under xpool's lock); one pool lock at a
+		 * time. */
 		worker->claim_stolen = false;
+		if (wait) {
+			pthread_mutex_unlock(&pool->lock);
+			pthread_mutex_lock(&xpool->lock);
+			if (load_acquire(&wt.done) != 1)
+				list_del(&wt.node);
+			pthread_mutex_unlock(&xpool->lock);
+			pthread_mutex_lock(&pool->lock);
+		}
 		return;
 	}
 	worker->claiming = false;
@@ -248,9 +261,11 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
  * this lock). The claimant leaves the busy table at once, so a later
  * queueing of @w never finds it there and waits for it; the flushers of
  * the claimed instance are completed; @w is retired as if it had run, as
- * steal_queued() does for a queued instance; and the claimant, when its
- * wait ends, returns without touching @w. False if no claimant is found
- * (the claim is being set up or ended: retry).
+ * steal_queued() does for a queued instance; and the claimant's wait for
+ * the other run is ended now (else each queue-and-cancel cycle would park
+ * a thread until that run ends), after which it returns without touching
+ * @w. Under this lock the caller's state test means a claimant exists;
+ * false (the caller retries) would mean the busy table disagrees.
  */
 bool uwq__steal_claimed(struct uwq__pwq *pwq, struct uwq_work *w)
 {
@@ -269,6 +284,13 @@ bool uwq__steal_claimed(struct uwq__pwq *pwq, struct uwq_work *w)
 	busy_remove(c);
 	c->claiming = false;
 	c->claim_stolen = true;
+	if (c->claim_wt) {
+		int waiting = 0;
+
+		/* Its frame lives until it takes this lock, held here. */
+		if (atomic_cas(&c->claim_wt->done, &waiting, 2))
+			futex_wake(&c->claim_wt->done, 1);
+	}
 	old = atomic_fetch_and(&w->data, ~WORK_STATE_MASK);
 	uwq__uncount(pwq->wq, old);
 	uwq__waiters_cancel(pwq->pool, w);

@@ -31,8 +31,13 @@
  * held, the claimant has left the busy table at once (uwq_dump shows one
  * in-flight run), the claimed instance never runs (one run in all once
  * everything is flushed), and the item queues and runs again afterwards
- * (no stale claim in its way); 1 otherwise (after the deadline if the
- * cancel waits). A ctest (model/repro_cancel_collision).
+ * (no stale claim in its way); and that the steal ends the claimant's wait
+ * too: 30 more claim-and-cancel cycles while the first run is still held
+ * add at most a few worker threads (parked claimants would add one per
+ * cycle, and at the pool's cap starve every item of that CPU's pool) and
+ * an unrelated item queued on the claimants' pool runs meanwhile; 1
+ * otherwise (after the deadline if the cancel waits). A ctest
+ * (model/repro_cancel_collision).
  */
 #include <stdio.h>
 #include <uwq/stats.h>
@@ -46,6 +51,8 @@ static struct uwq_work x;
 static atomic_int gate_open;
 static atomic_int first_running;
 static atomic_long runs;
+static struct uwq_work other;
+static atomic_int other_runs;
 static atomic_int cancel_done;
 static atomic_int cancel_ret;
 
@@ -75,6 +82,12 @@ static bool collision_claimed(void)
 	inflight = count_lines_containing(buf, "repro_collision_item_fn");
 	free(buf);
 	return inflight >= 2;
+}
+
+static void other_fn(struct uwq_work *w)
+{
+	(void)w;
+	atomic_fetch_add(&other_runs, 1);
 }
 
 static void *canceller(void *arg)
@@ -129,6 +142,25 @@ int main(void)
 	CHECK(atomic_load(&cancel_ret) == 1, "cancel_work found nothing pending: the claimed instance was");
 	CHECK(!uwq_work_pending(&x), "still pending after cancel_work returned true");
 	CHECK(!collision_claimed(), "the claimant is still in the busy table after the cancel");
+
+	PHASE("claim-and-cancel cycles while the first run is held: no parked claimants");
+	{
+		int before = count_tasks_named("uwq/"), after;
+
+		for (int i = 0; i < 30; i++) {
+			CHECK(uwq_queue_work_on(cpus[0], b, &x), "cycle %d: queueing failed", i);
+			WAIT_UNTIL(collision_claimed() || !uwq_work_pending(&x), "cycle %d: never claimed", i);
+			uwq_cancel_work(&x);
+			CHECK(!uwq_work_pending(&x), "cycle %d: pending after cancel", i);
+		}
+		uwq_work_init(&other, other_fn);
+		CHECK(uwq_queue_work_on(cpus[0], b, &other), "queue an unrelated item");
+		WAIT_UNTIL(atomic_load(&other_runs) == 1, "an unrelated item on the claimants' pool never ran");
+		after = count_tasks_named("uwq/");
+		NOTE("workers: %d before the cycles, %d after", before, after);
+		CHECK(after <= before + 4, "%d workers after 30 claim-and-cancel cycles, %d before: claimants parked",
+		      after, before);
+	}
 
 	PHASE("the first run ends: the cancelled claim must not run");
 	atomic_store(&gate_open, 1);
