@@ -26,29 +26,7 @@
 #include <unistd.h>
 #include <uwq.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void burn_cpu_ns(uint64_t ns)
-{
-	uint64_t end = thread_cpu_ns() + ns;
-
-	while (thread_cpu_ns() < end)
-		;
-}
+#include "clock.h"
 
 static int nr_threads(void)
 {

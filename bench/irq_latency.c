@@ -33,13 +33,7 @@
 #include <unistd.h>
 #include <uwq.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

@@ -69,37 +69,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "peers/pool.h"
 
 static const struct bench_pool_ops *ops;
 static int ncpu;
 
-/* ---- clocks and small helpers ---- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time, not wall time: a preempted burner still does its whole share. */
-static void burn_cpu_ns(uint64_t ns)
-{
-	uint64_t end = thread_cpu_ns() + ns;
-
-	while (thread_cpu_ns() < end)
-		;
-}
+/* ---- small helpers (clocks: clock.h) ---- */
 
 static void sleep_until(uint64_t abs_ns)
 {
