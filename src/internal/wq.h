@@ -291,6 +291,7 @@ void uwq__pool_start(struct uwq__pool *pool);
 bool uwq__pool_claim_standby(struct uwq__pool *pool);	/* L held */
 void uwq__pool_make_standby(struct uwq__pool *pool);
 bool uwq__kick_pool(struct uwq__pool *pool);	/* L held */
+bool uwq__kick_pool_wake_later(struct uwq__pool *pool, int cpu, int **wake);	/* L held; futex_wake(*wake) after */
 bool uwq__kick_pool_cpu(struct uwq__pool *pool, int cpu);	/* L held; prefer a worker last on @cpu */
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */

@@ -20,21 +20,25 @@
  */
 #include <sched.h>
 
+#include "internal/futex.h"
 #include "internal/wq.h"
 
 void uwq__block_begin(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
 	bool standby;
+	int *wake;
 
 	pthread_mutex_lock(&pool->lock);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
 	standby = uwq__pool_claim_standby(pool);
-	if (uwq__kick_pool_cpu(pool, sched_getcpu()) && worker->current_pwq)
+	if (uwq__kick_pool_wake_later(pool, sched_getcpu(), &wake) && worker->current_pwq)
 		worker->current_pwq->stat_cm_wakeups++;
 	else if (uwq__need_to_create_worker(pool))
 		uwq__monitor_arm();	/* nobody to wake: retry/mayday */
 	pthread_mutex_unlock(&pool->lock);
+	if (wake)
+		futex_wake(wake, 1);	/* after the unlock: see the kick */
 	if (standby)
 		uwq__pool_make_standby(pool);
 }

@@ -128,6 +128,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	uwq_work_fn func = w->func;
 	bool intensive;
 	unsigned long data;
+	int *wake = NULL;
 
 	pwq = load_acquire(&w->pwq);	/* ours: written under this pool's lock */
 	intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
@@ -174,10 +175,12 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	 * Work left waiting behind a running one: the monitor must watch in
 	 * case this item blocks without a hint (monitor.c). */
 	if (uwq__need_more_worker(pool))
-		uwq__kick_pool(pool);
+		uwq__kick_pool_wake_later(pool, -1, &wake);
 	else if (!wlist_empty(&pool->worklist))
 		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
+	if (wake)
+		futex_wake(wake, 1);
 
 	func(w);
 

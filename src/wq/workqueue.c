@@ -162,6 +162,7 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	struct uwq__pwq *pwq;
 	struct uwq__pool *pool, *last;
 	unsigned long bits;
+	int *wake;
 
 	/* Relaxed: a queueing that races with the start of a drain is simply
 	 * drained; drain loops until the queue stays empty. */
@@ -224,9 +225,11 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	atomic_fetch_or(&w->data, bits);
 	/* Nobody woken and work waits: the monitor watches for a running
 	 * worker that blocks without a hint (monitor.c). */
-	if (!uwq__kick_pool(pool) && !wlist_empty(&pool->worklist))
+	if (!uwq__kick_pool_wake_later(pool, -1, &wake) && !wlist_empty(&pool->worklist))
 		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
+	if (wake)
+		futex_wake(wake, 1);
 
 	if (__builtin_expect(load_acquire(&pool->started) != 1, 0))
 		uwq__pool_start(pool);
