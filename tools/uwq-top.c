@@ -76,6 +76,8 @@
 #include <uwq/export.h>
 #include <uwq/workqueue.h>
 
+#include "internal/hist.h"	/* uwq_hist_percentile()'s rule; no libuwq here */
+
 #define NSEC_PER_SEC		1000000000ull
 #define RATE_WINDOW_NS		(NSEC_PER_SEC / 2)	/* --once: shortest rate window */
 #define ONCE_WAIT_NS		NSEC_PER_SEC		/* --once: longest wait for it */
@@ -391,25 +393,6 @@ static void snap_line(const struct snap *s, uint32_t i, struct uwq_export_line *
 
 /* ---------------------------------------------------------------- derived */
 
-/* The same definition as uwq_hist_percentile(); this tool does not link uwq. */
-static uint64_t hist_percentile(const struct uwq_hist *h, double p)
-{
-	uint64_t n = 0, want, seen = 0;
-
-	for (int i = 0; i < UWQ_HIST_BUCKETS; i++)
-		n += h->bucket[i];
-	if (!n)
-		return 0;
-	want = (uint64_t)((double)n * p / 100.0 + 0.999999);
-	if (want == 0)
-		want = 1;
-	for (int i = 0; i < UWQ_HIST_BUCKETS; i++) {
-		seen += h->bucket[i];
-		if (seen >= want)
-			return i == UWQ_HIST_BUCKETS - 1 ? UINT64_MAX : (2ull << i) - 1;
-	}
-	return UINT64_MAX;
-}
 
 /* @d = @now - @then; false if a bucket went down (the object was replaced). */
 static bool hist_delta(const struct uwq_hist *now, const struct uwq_hist *then, struct uwq_hist *d)
@@ -608,7 +591,7 @@ static void json_pct(FILE *f, const char *key, const struct uwq_hist *h, bool va
 		return;
 	}
 	fprintf(f, ",\"%s_p50_ns\":%llu,\"%s_p99_ns\":%llu", key,
-		(unsigned long long)hist_percentile(h, 50), key, (unsigned long long)hist_percentile(h, 99));
+		(unsigned long long)uwq__hist_percentile(h, 50), key, (unsigned long long)uwq__hist_percentile(h, 99));
 }
 
 static void json_wq_flags(FILE *f, unsigned flags)
@@ -760,8 +743,8 @@ static void fmt_pct(char *buf, size_t len, const struct uwq_hist *h, bool valid)
 		snprintf(buf, len, "-");
 		return;
 	}
-	fmt_ns(a, sizeof(a), hist_percentile(h, 50));
-	fmt_ns(b, sizeof(b), hist_percentile(h, 99));
+	fmt_ns(a, sizeof(a), uwq__hist_percentile(h, 50));
+	fmt_ns(b, sizeof(b), uwq__hist_percentile(h, 99));
 	if (!strcmp(a, "-"))
 		snprintf(buf, len, "-");
 	else

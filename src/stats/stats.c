@@ -7,43 +7,25 @@
  * queue's pwqs are per CPU, an unbound queue's per pod, so counting needs
  * no atomic instruction and shares no cache line between CPUs. Reading
  * sums the pwqs, each under its pool lock for a consistent row. Timing
- * (queue latency, run time, CPU estimate) costs two clock reads per item
- * and is off with UWQ_STATS=0 (uwq__g.stats_clock).
+ * (queue latency, run time, CPU estimate) costs two clock reads per timed
+ * item, 1 in UWQ_STATS_SAMPLE per pwq (workqueue.c, worker.c), and is off
+ * with UWQ_STATS=0 (uwq__g.stats_clock).
  * CONCURRENCY: pool->lock per pwq; the pwq list is append-only (wq.h).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "internal/hist.h"
 #include "internal/wq.h"
 
 uint64_t uwq_hist_count(const struct uwq_hist *h)
 {
-	uint64_t n = 0;
-
-	if (!h)
-		return 0;
-	for (int i = 0; i < UWQ_HIST_BUCKETS; i++)
-		n += h->bucket[i];
-	return n;
+	return h ? uwq__hist_count(h) : 0;
 }
 
 uint64_t uwq_hist_percentile(const struct uwq_hist *h, double p)
 {
-	uint64_t n = uwq_hist_count(h), want, seen = 0;
-
-	if (!n || !(p > 0))
-		return 0;
-	if (p > 100)
-		p = 100;
-	want = (uint64_t)((double)n * p / 100.0 + 0.999999);
-	if (want == 0)
-		want = 1;
-	for (int i = 0; i < UWQ_HIST_BUCKETS; i++) {
-		seen += h->bucket[i];
-		if (seen >= want)
-			return i == UWQ_HIST_BUCKETS - 1 ? UINT64_MAX : (2ull << i) - 1;
-	}
-	return UINT64_MAX;
+	return h ? uwq__hist_percentile(h, p) : 0;
 }
 
 static void hist_sum(struct uwq_hist *dst, const struct uwq_hist *src)
