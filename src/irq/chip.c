@@ -12,6 +12,8 @@
  * nothing to acknowledge: a level line's handler must make it unreadable,
  * an edge line fires on readiness edges (EPOLLET). uwq owns the eventfd
  * and timerfd it creates (closed at destroy), never a caller's fd.
+ * uwq__seq_advance() here is the gap counting that the UIO count and the
+ * GPIO seqno share (32-bit, wrapping; internal/irq.h).
  * CONCURRENCY: ack runs on the dispatcher under desc->lock; raise is one
  * write(2) from any thread.
  */

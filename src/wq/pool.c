@@ -32,7 +32,8 @@
  * preempts it at once, and under the lock it would block on the lock and
  * cost two more switches. Measured, quiet VM: peer_bench S3 (an item
  * every 1 ms) p50 8.4 -> 3.5-5.9 us; wq_micro latency gap 1 ms 17.0 ->
- * 3.1 us, gap 100 us 11.1 -> 2.5 us. Bound pools' workers are pinned to their CPU and
+ * 3.1 us, gap 100 us 11.1 -> 2.5 us.
+ * Bound pools' workers are pinned to their CPU and
  * queueing picks the submitter's CPU's pool, so the wake, when needed, is a
  * same-CPU one (~4 µs here) rather than a cross-CPU IPI (~70 µs).
  * The window was measured (bench/run.sh, run by `make bench`; 2 vCPU
@@ -158,12 +159,18 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 	}
 }
 
-static void wake_worker(struct uwq__worker *worker)
+/* Kick @worker; true if it sleeps and needs a futex_wake of its word. */
+static bool kick_worker(struct uwq__worker *worker)
 {
 	/* Seq-cst exchange: pairs with the CAS NONE->SLEEPING in
 	 * worker_wait(). Either the worker sees KICKED before it sleeps, or
 	 * we see SLEEPING and wake it. */
-	if (atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING)
+	return atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
+}
+
+static void wake_worker(struct uwq__worker *worker)
+{
+	if (kick_worker(worker))
 		futex_wake(&worker->wake, 1);
 }
 
@@ -230,7 +237,7 @@ bool uwq__kick_pool_wake_later(struct uwq__pool *pool, int cpu, int **wake)
 	*wake = NULL;
 	if (!worker)
 		return false;
-	if (atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING)
+	if (kick_worker(worker))
 		*wake = &worker->wake;
 	return true;
 }
@@ -264,7 +271,6 @@ static void worker_wait(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
 	int expect = WAKE_NONE;
-
 	uint64_t spin = uwq__g.cfg.idle_spin_ns;
 
 	pthread_mutex_unlock(&pool->lock);
