@@ -105,6 +105,8 @@ struct uwq__worker {
 	unsigned		seq;		/* L: bumped at item start and block end */
 	uint64_t		last_active;	/* L: when it last went idle */
 	int			last_cpu;	/* L: CPU it last went idle on */
+	int			seen_cpu;	/* L: its CPU at its last item start or wake, -1 */
+	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
 	/* M: the monitor's own (monitor.c) */
@@ -154,6 +156,10 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
+	/* Placement (unbound pools of more than one CPU; pool.c): running
+	 * workers by the CPU each was last seen on, indexed by CPU number. */
+	int			nr_slots;	/* I: size of on_cpu; 0: no placement */
+	uint16_t		on_cpu[];	/* L */
 };
 
 struct uwq__pwq {
@@ -294,6 +300,8 @@ bool uwq__kick_pool(struct uwq__pool *pool);	/* L held */
 bool uwq__kick_pool_wake_later(struct uwq__pool *pool, int cpu, int **wake);	/* L held; futex_wake(*wake) after */
 bool uwq__kick_pool_cpu(struct uwq__pool *pool, int cpu);	/* L held; prefer a worker last on @cpu */
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */
+int uwq__pool_place(struct uwq__worker *worker);	/* L held; own thread */
+void uwq__move_self(struct uwq__pool *pool, int cpu);	/* L not held */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */
 extern __thread struct uwq__worker *uwq__current_worker;

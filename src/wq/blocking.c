@@ -48,6 +48,7 @@ void uwq__block_end(struct uwq__worker *worker)
 	struct uwq__pool *pool = worker->pool;
 
 	pthread_mutex_lock(&pool->lock);
+	worker->seen_cpu = sched_getcpu();
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
 	worker->seq++;	/* CPU-intensive time counts from the wake (kernel) */
 	pthread_mutex_unlock(&pool->lock);

@@ -64,6 +64,25 @@
  * CPU (wq_micro's); with a sleeping one (peer_bench S3, 1 ms) the fixed
  * spin was worse than none (p50 12.1 against 8.9 µs).
  *
+ * Placement in unbound pools. Counting running workers is not enough when
+ * the scheduler stacks two of them on one CPU and leaves another idle. It
+ * happens at every hand-over: a worker about to block kicks an idle one
+ * while both CPUs are still busy, the scheduler queues the woken thread
+ * beside the other running worker, and when the blocker sleeps its CPU
+ * idles; the idle balancer will not pull a task that ran in the last 0.5
+ * ms (sched_migration_cost), so the pair time-shares one CPU for
+ * milliseconds. Measured with bench/blocking_mix (200 sleeps + 200 1 ms
+ * burns, 2 CPUs): 24-40 of the 200 burns started beside another running
+ * one; burns took 230-260 ms of wall time for 200 ms of CPU. So each
+ * running worker of an unbound pool is counted on the CPU where it last
+ * started an item or woke (on_cpu[], one sched_getcpu() per item), and a
+ * worker that starts an item on a CPU shared with another running worker
+ * while a CPU of the pool has none moves itself there (two
+ * sched_setaffinity() calls: to that CPU, then back to the pool's mask,
+ * which does not move it again) before the item runs. After: no stacked
+ * starts; hinted 1.28-1.31 -> 1.20-1.23 wall/ideal, unhinted 1.65-1.71 ->
+ * 1.41-1.51 (tests/cm/unbound_placement pins the workers to force it).
+ *
  * Growth is capped per pool (UWQ_MAX_WORKERS; default 64 + 8 per CPU of
  * the pool). A worker exists per blocked item, and the cap is what stops a
  * thread per item: 64 blocked items per pool already hide 10 ms sleeps
@@ -91,6 +110,8 @@
  *     WORKER_NOT_RUNNING (maintained only by worker_set/clr_flags).
  *  2. A worker is on idle_list iff WORKER_IDLE is set; nr_idle counts them.
  *  3. Every worker is on pool->workers until the pool is destroyed.
+ *  4. on_cpu[c] == number of running workers with run_slot == c + 1; a
+ *     worker leaving nr_running leaves its slot (worker_set_flags).
  */
 #include <errno.h>
 #include <signal.h>
@@ -136,10 +157,77 @@ bool uwq__too_many_workers(const struct uwq__pool *pool)
 
 #define WORKER_BLOCKED_ANY	(WORKER_BLOCKED | WORKER_AUTO_BLOCKED)
 
+/* Placement counts (see uwq__pool_place()): L held. */
+static void unslot(struct uwq__worker *worker)
+{
+	if (worker->run_slot) {
+		worker->pool->on_cpu[worker->run_slot - 1]--;
+		worker->run_slot = 0;
+	}
+}
+
+static void slot(struct uwq__worker *worker, int cpu)
+{
+	struct uwq__pool *pool = worker->pool;
+
+	unslot(worker);
+	if (cpu >= 0 && cpu < pool->nr_slots) {
+		pool->on_cpu[cpu]++;
+		worker->run_slot = cpu + 1;
+	}
+}
+
+/*
+ * A running worker of an unbound pool starts an item (or wakes from a
+ * block): where is it? The scheduler places a woken thread; when every CPU
+ * is busy at that moment it may stack it on a CPU that already runs a
+ * worker, and the CPU being freed by the worker that blocked goes idle
+ * (the idle balancer does not pull a task that ran within the last 0.5
+ * ms). Returns a CPU of the pool with no running worker when this one
+ * shares its CPU with another running worker, after counting it there:
+ * the caller moves itself there with uwq__move_self() once the lock is
+ * dropped. -1: stay. One sched_getcpu() (rseq, ~1 ns) per item otherwise.
+ */
+int uwq__pool_place(struct uwq__worker *worker)
+{
+	struct uwq__pool *pool = worker->pool;
+	int cpu = sched_getcpu();
+
+	worker->seen_cpu = cpu;
+	if (!pool->nr_slots || (worker->flags & WORKER_NOT_RUNNING))
+		return -1;
+	if (worker->run_slot != cpu + 1)
+		slot(worker, cpu);
+	if (cpu < 0 || cpu >= pool->nr_slots || pool->on_cpu[cpu] < 2 || pool->nr_running > pool->concurrency)
+		return -1;
+	for (int c = 0; c < pool->nr_slots; c++) {
+		if (!pool->on_cpu[c] && CPU_ISSET(c, &pool->cpus)) {
+			slot(worker, c);
+			worker->seen_cpu = c;
+			return c;
+		}
+	}
+	return -1;
+}
+
+/* Move the calling worker to @cpu, then give it its pool's CPUs again:
+ * widening the mask does not move it back. */
+void uwq__move_self(struct uwq__pool *pool, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == 0)
+		sched_setaffinity(0, sizeof(pool->cpus), &pool->cpus);
+}
+
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 {
-	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING))
+	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING)) {
 		worker->pool->nr_running--;
+		unslot(worker);
+	}
 	/* Stats: blocked time is taken out of the item's CPU estimate. */
 	if (!(worker->flags & WORKER_BLOCKED_ANY) && (f & WORKER_BLOCKED_ANY) && worker->timed_start)
 		worker->blocked_since = uwq__now_ns();
@@ -151,8 +239,10 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 	unsigned oflags = worker->flags;
 
 	worker->flags &= ~f;
-	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING))
+	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING)) {
 		worker->pool->nr_running++;
+		slot(worker, worker->seen_cpu);
+	}
 	if ((oflags & WORKER_BLOCKED_ANY) && !(worker->flags & WORKER_BLOCKED_ANY) && worker->blocked_since) {
 		worker->item_blocked_ns += uwq__now_ns() - worker->blocked_since;
 		worker->blocked_since = 0;
@@ -451,6 +541,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 	worker->flags = WORKER_PREP;
 	worker->m_stat_fd = -1;
 	worker->last_cpu = -1;
+	worker->seen_cpu = -1;
 	worker->spin_next = true;
 
 	pthread_mutex_lock(&pool->lock);
@@ -628,10 +719,12 @@ void uwq__pool_set_cap(struct uwq__pool *pool)
 struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int concurrency)
 {
 	/* The alloc site: unbound pools are made for new attributes. */
-	struct uwq__pool *pool = uwq__zalloc(sizeof(*pool));
+	int slots = cpu < 0 && concurrency > 1 ? uwq__g.max_cpu : 0;
+	struct uwq__pool *pool = uwq__zalloc(sizeof(*pool) + (size_t)slots * sizeof(pool->on_cpu[0]));
 
 	if (!pool)
 		return NULL;
+	pool->nr_slots = slots;
 	pthread_mutex_init(&pool->lock, NULL);
 	pool->id = uwq__g.next_pool_id++;
 	pool->cpu = cpu;

@@ -128,7 +128,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	uwq_work_fn func = w->func;
 	bool intensive;
 	unsigned long data;
-	int *wake = NULL;
+	int *wake = NULL, move;
 
 	pwq = load_acquire(&w->pwq);	/* ours: written under this pool's lock */
 	intensive = pwq->wq->flags & UWQ_CPU_INTENSIVE;
@@ -171,6 +171,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	uwq__waiters_start(pool, worker, w);
 	if (intensive)
 		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
+	move = uwq__pool_place(worker);
 	/* A not-running worker must chain the next item to someone else.
 	 * Work left waiting behind a running one: the monitor must watch in
 	 * case this item blocks without a hint (monitor.c). */
@@ -181,6 +182,8 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	pthread_mutex_unlock(&pool->lock);
 	if (wake)
 		futex_wake(wake, 1);
+	if (move >= 0)
+		uwq__move_self(pool, move);
 
 	func(w);
 
