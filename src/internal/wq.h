@@ -301,7 +301,7 @@ bool uwq__kick_pool_wake_later(struct uwq__pool *pool, int cpu, int **wake);	/* 
 bool uwq__kick_pool_cpu(struct uwq__pool *pool, int cpu);	/* L held; prefer a worker last on @cpu */
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 int uwq__pool_place(struct uwq__worker *worker);	/* L held; own thread */
-void uwq__move_self(struct uwq__pool *pool, int cpu);	/* L not held */
+void uwq__move_self(struct uwq__worker *worker, int cpu);	/* L not held; own thread */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */
 extern __thread struct uwq__worker *uwq__current_worker;

@@ -279,6 +279,9 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *
 			pool->m_hot_until = mon.fast_until;
 			break;
 		case V_WOKE:
+			/* Where it woke is unknown here: counted again for
+			 * placement at its next item (pool.c). */
+			wk->seen_cpu = -1;
 			uwq__worker_clr_flags(wk, WORKER_AUTO_BLOCKED);
 			break;
 		case V_HOG:

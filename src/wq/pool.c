@@ -210,16 +210,31 @@ int uwq__pool_place(struct uwq__worker *worker)
 	return -1;
 }
 
-/* Move the calling worker to @cpu, then give it its pool's CPUs again:
- * widening the mask does not move it back. */
-void uwq__move_self(struct uwq__pool *pool, int cpu)
+/*
+ * Move @worker, the caller, to @cpu (counted there by uwq__pool_place()),
+ * then give it its pool's CPUs again: widening the mask does not move it
+ * back. If the CPU cannot be used (taken out of the process's cpuset or
+ * offline: uwq does not follow hotplug), it is counted where it is.
+ */
+void uwq__move_self(struct uwq__worker *worker, int cpu)
 {
+	static int warned;	/* A */
+	struct uwq__pool *pool = worker->pool;
 	cpu_set_t one;
 
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) == 0)
-		sched_setaffinity(0, sizeof(pool->cpus), &pool->cpus);
+	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
+		pthread_mutex_lock(&pool->lock);
+		worker->seen_cpu = sched_getcpu();
+		if (worker->run_slot)
+			slot(worker, worker->seen_cpu);
+		pthread_mutex_unlock(&pool->lock);
+		return;
+	}
+	if (sched_setaffinity(0, sizeof(pool->cpus), &pool->cpus) != 0 && !atomic_xchg(&warned, 1))
+		uwq__log("pool %s: a worker stays on CPU %d: cannot restore its CPUs: %s", pool->name, cpu,
+			 strerror(errno));
 }
 
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)

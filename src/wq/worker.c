@@ -183,7 +183,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	if (wake)
 		futex_wake(wake, 1);
 	if (move >= 0)
-		uwq__move_self(pool, move);
+		uwq__move_self(worker, move);
 
 	func(w);
 

@@ -32,12 +32,10 @@ static cpu_set_t pool_mask;
 
 static void item_a(struct uwq_work *w)
 {
-	unsigned spins = 0;
-
 	(void)w;
 	atomic_store(&a_cpu, sched_getcpu());
-	while (!atomic_load(&go))
-		util_pause(&spins);
+	while (!atomic_load(&go))	/* a real spin: a sleeping A could be taken for blocked */
+		__asm__ __volatile__("" ::: "memory");
 }
 
 static void item_b(struct uwq_work *w)
