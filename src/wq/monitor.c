@@ -37,7 +37,8 @@
  * time from a sleeper's start to the next item's start went p50 334 µs
  * (1 ms tick, no-progress rule) -> 171-201 µs (progress rule, 125 µs fast
  * ticks) -> 130-220 µs (standby created by the monitor), and wall/ideal
- * from 2.9 to 1.32-1.46. The price: in such bursts the monitor uses ~18 %
+ * from 2.9 to 1.32-1.46 (1.65-1.71 in later runs, 1.40-1.51 once unbound
+ * pools placed their workers: pool.c). The price: in such bursts the monitor uses ~18 %
  * of one CPU (each wake-up costs 10-20 µs in this VM); a CPU-bound
  * backlog keeps the 1 ms tick (1.2 % of one CPU), an idle process 0 %.
  * The monitor runs SCHED_FIFO 1 where permitted (else nice -20 or -5):

@@ -80,8 +80,11 @@
  * while a CPU of the pool has none moves itself there (two
  * sched_setaffinity() calls: to that CPU, then back to the pool's mask,
  * which does not move it again) before the item runs. After: no stacked
- * starts; hinted 1.28-1.31 -> 1.20-1.23 wall/ideal, unhinted 1.65-1.71 ->
- * 1.41-1.51 (tests/cm/unbound_placement pins the workers to force it).
+ * starts; hinted 1.28-1.31 -> 1.20-1.25 wall/ideal on a first burst and
+ * 1.13-1.17 on a second (its workers exist: no thread creation), against
+ * a floor of 1.10 (the last sleep starts behind the 199th burn); unhinted
+ * 1.65-1.71 -> 1.40-1.51. Moves: ~1 % of item starts hinted, 6-9 %
+ * unhinted. tests/cm/unbound_placement pins the workers to force it.
  *
  * Growth is capped per pool (UWQ_MAX_WORKERS; default 64 + 8 per CPU of
  * the pool). A worker exists per blocked item, and the cap is what stops a
