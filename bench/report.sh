@@ -461,6 +461,12 @@ v=$(med irq uwq primary_p50_us)
 b=$(med irq uwq bare_p50_us)
 lim=$(awk -v b="$b" 'BEGIN { if (b != "") print 1.2 * b }')
 echo "| I1 event→primary p50 ≤ 1.2 × bare loop | uwq | $(fmt "$v") µs | bare loop $(fmt "$b") µs | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
+t=$(med irq uwq thread_p50_us)
+f=$(med irq uwq floor_p50_us)
+h=$(med irq uwq handoff_p50_us)
+d=$(awk -v t="$t" -v b="$b" 'BEGIN { if (t != "" && b != "") printf "%.1f", t - b }')
+dh=$(awk -v h="$h" -v b="$b" 'BEGIN { if (h != "" && b != "") printf "%.1f", h - b }')
+echo "| I2 event→thread p50 − bare loop ≤ one same-CPU wake | uwq | +$d µs (hand-off by hand: +$dh µs) | wake floor $(fmt "$f") µs | - | $(verdict le "$d" "$f") |"
 for u in "${uwq_plain[@]}"; do
 	echo "| M1 idle RSS (no target) | $u | $(fmt "$(med M1 "$u" rss_kib)" 0) KiB, +$(fmt "$(med M1 "$u" delta_kib)" 0) KiB for $(fmt "$(med M1 "$u" threads)" 0) threads | smallest peer: $(best_peer M1 rss_kib | awk '{ printf "%s %d KiB", $1, $2 }') | $(ratio "$(med M1 "$u" rss_kib)" "$(best_peer M1 rss_kib | awk '{ print $2 }')") | - |"
 done
@@ -588,14 +594,17 @@ echo
 echo "bench/irq_latency.c, one fresh process per repetition: one eventfd write every 500 µs, $irqn events per measurement;"
 echo "latency from the write to the bare loop's return from epoll_wait+read, to uwq's primary handler (I1), to uwq's thread handler (I2)."
 echo "The bare loop runs at the dispatcher's priority (SCHED_FIFO 51 where permitted), and everything is on the dispatcher's CPU."
+echo "The hand-off row is the bare loop waking a thread of its own at the handler threads' priority (FIFO 50): what any threaded handler pays"
+echo "when the waker outranks the wakee (the thread runs once the loop is back in epoll_wait); the floor row is a wake whose wakee preempts the waker."
 echo "I3: one thread raises as fast as it can for $irqrate ms; handled events per second (raised = handled + merged, nothing lost)."
 echo
 echo "| | p50 µs | p99 µs | p99.9 µs | p50 / bare loop |"
 echo "|---|---|---|---|---|"
 b=$(med irq uwq bare_p50_us)
-for k in bare primary thread floor; do
+for k in bare handoff primary thread floor; do
 	case $k in
 	bare) l="bare epoll+eventfd loop" ;; primary) l="I1 uwq primary handler" ;;
+	handoff) l="bare loop + hand-off to its own thread (FIFO 51 -> 50, by hand)" ;;
 	thread) l="I2 uwq thread handler" ;; floor) l="same-CPU futex wake (floor)" ;;
 	esac
 	echo "| $l | $(cell irq uwq ${k}_p50_us) | $(cell irq uwq ${k}_p99_us) | $(cell irq uwq ${k}_p999_us) | $(ratio "$(med irq uwq ${k}_p50_us)" "$b") |"
