@@ -790,6 +790,17 @@ void uwq__pool_destroy(struct uwq__pool *pool)
 		free_worker(worker);
 	}
 	uwq__pool_join_dead(pool);
+#ifdef UWQ_FAULT_INJECTION
+	/* Test builds: invariant 4 over the pool's life; every worker has
+	 * left, so no count may remain. */
+	for (int c = 0; c < pool->nr_slots; c++) {
+		if (pool->on_cpu[c]) {
+			uwq__log("pool %s: placement count of CPU %d is %d with no worker left", pool->name, c,
+				 pool->on_cpu[c]);
+			abort();
+		}
+	}
+#endif
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }
