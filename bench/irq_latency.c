@@ -129,6 +129,8 @@ static void *floor_waiter(void *arg)
 
 /* ---- the bare loop ---- */
 static int bare_efd;
+static int bare_handoff;	/* wake handoff_thread instead of stamping (a') */
+static int hand_word;
 
 static void *bare_loop(void *arg)
 {
@@ -144,6 +146,11 @@ static void *bare_loop(void *arg)
 		epoll_wait(ep, &ev, 1, -1);
 		if (read(bare_efd, &v, sizeof(v)) != sizeof(v))
 			continue;
+		if (bare_handoff) {
+			__atomic_store_n(&hand_word, 1, __ATOMIC_RELEASE);
+			syscall(SYS_futex, &hand_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+			continue;
+		}
 		__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
 		__atomic_store_n(&got, 1, __ATOMIC_RELEASE);
 	}
@@ -152,8 +159,8 @@ static void *bare_loop(void *arg)
 }
 
 /*
- * The bare loop handing each event to a thread of its own, written by
- * hand with uwq's priorities: the loop (SCHED_FIFO 51 where permitted)
+ * The bare loop handing each event to a thread of its own (bare_handoff),
+ * written by hand with uwq's priorities: the loop (SCHED_FIFO 51 where permitted)
  * reads the eventfd and wakes a thread (FIFO 50) on its CPU, which runs
  * once the loop is back in epoll_wait. What a threaded handler cannot do
  * without, so the fair reference for uwq's thread handler; it differs
@@ -161,8 +168,6 @@ static void *bare_loop(void *arg)
  * sleep), more than the plain wake floor when the waker outranks the
  * wakee.
  */
-static int hand_word;
-
 static void *handoff_thread(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 50 };
@@ -180,26 +185,6 @@ static void *handoff_thread(void *arg)
 	return NULL;
 }
 
-static void *handoff_loop(void *arg)
-{
-	struct sched_param sp = { .sched_priority = 51 };
-	struct epoll_event ev = { .events = EPOLLIN };
-	int ep = epoll_create1(0), n = *(int *)arg;
-	uint64_t v;
-
-	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	pin_self(last_cpu());
-	epoll_ctl(ep, EPOLL_CTL_ADD, bare_efd, &ev);
-	for (int i = 0; i < n; i++) {
-		epoll_wait(ep, &ev, 1, -1);
-		if (read(bare_efd, &v, sizeof(v)) != sizeof(v))
-			continue;
-		__atomic_store_n(&hand_word, 1, __ATOMIC_RELEASE);
-		syscall(SYS_futex, &hand_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	}
-	close(ep);
-	return NULL;
-}
 
 /* the bare loop, flat out: every read is one handled event */
 static uint64_t bare_reads, bare_sum;
@@ -268,12 +253,44 @@ static unsigned long long dump_missed(void)
 	return m;
 }
 
+/* The bare loop, alone or handing off (a'), on eventfd writes every 500 µs;
+ * reports the latencies and returns the p50 (µs). */
+static double bare_run(uint64_t *lat, int n, int handoff, double base)
+{
+	uint64_t one = 1;
+	pthread_t loop, thread;
+
+	bare_efd = eventfd(0, EFD_NONBLOCK);
+	bare_handoff = handoff;
+	if (handoff)
+		pthread_create(&thread, NULL, handoff_thread, &n);
+	pthread_create(&loop, NULL, bare_loop, &n);
+	for (int i = 0; i < n; i++) {
+		pace(500000);
+		sent_at = now_ns();
+		if (write(bare_efd, &one, sizeof(one)) != sizeof(one))
+			exit(1);
+		wait_got();
+		lat[i] = got_at - sent_at;
+	}
+	pthread_join(loop, NULL);
+	if (handoff)
+		pthread_join(thread, NULL);
+	close(bare_efd);
+	bare_handoff = 0;
+	if (handoff)
+		report("bare loop + hand-off to a thread", "handoff", lat, n, base);
+	else
+		report("bare epoll+eventfd loop", "bare", lat, n, 0);
+	return pct(lat, n, 0.5);
+}
+
 int main(int argc, char **argv)
 {
 	int n = 5000, irq, want_kv = 0;
 	uint64_t *lat, one = 1, raised = 0, t0, rate_ns = 1000000000ull;
 	double base, handoff, wake_floor, secs;
-	pthread_t t, t2;
+	pthread_t t;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--kv"))
@@ -308,39 +325,9 @@ int main(int argc, char **argv)
 	report("floor: same-CPU futex wake", "floor", lat, n, 0);
 	wake_floor = pct(lat, n, 0.5);
 
-	/* (a) bare epoll + eventfd loop */
-	bare_efd = eventfd(0, EFD_NONBLOCK);
-	pthread_create(&t, NULL, bare_loop, &n);
-	for (int i = 0; i < n; i++) {
-		pace(500000);
-		sent_at = now_ns();
-		if (write(bare_efd, &one, sizeof(one)) != sizeof(one))
-			return 1;
-		wait_got();
-		lat[i] = got_at - sent_at;
-	}
-	pthread_join(t, NULL);
-	close(bare_efd);
-	report("bare epoll+eventfd loop", "bare", lat, n, 0);
-	base = pct(lat, n, 0.5);
-
-	/* (a') the bare loop handing off to its own thread */
-	bare_efd = eventfd(0, EFD_NONBLOCK);
-	pthread_create(&t, NULL, handoff_thread, &n);
-	pthread_create(&t2, NULL, handoff_loop, &n);
-	for (int i = 0; i < n; i++) {
-		pace(500000);
-		sent_at = now_ns();
-		if (write(bare_efd, &one, sizeof(one)) != sizeof(one))
-			return 1;
-		wait_got();
-		lat[i] = got_at - sent_at;
-	}
-	pthread_join(t2, NULL);
-	pthread_join(t, NULL);
-	close(bare_efd);
-	report("bare loop + hand-off to a thread", "handoff", lat, n, base);
-	handoff = pct(lat, n, 0.5);
+	/* (a) bare epoll + eventfd loop; (a') the same handing off to a thread */
+	base = bare_run(lat, n, 0, 0);
+	handoff = bare_run(lat, n, 1, base);
 
 	/* (b) primary handler */
 	irq = uwq_irq_create_eventfd();

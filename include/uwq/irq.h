@@ -85,7 +85,8 @@ struct uwq_irq_chip {
 /**
  * uwq_irq_create() - a line over a custom chip.
  * Context: thread context. Return: the line number (>= 1), or -EINVAL (NULL
- * chip or no fd callback or a negative fd), -ENOMEM, -ENOSPC (too many lines).
+ * chip or no fd callback or a negative fd), -ENOMEM, -ENOSPC (too many
+ * lines), -EAGAIN (the first line: the dispatcher thread could not start).
  */
 UWQ_API int uwq_irq_create(const struct uwq_irq_chip *chip, void *chip_data);
 

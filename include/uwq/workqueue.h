@@ -137,7 +137,8 @@ UWQ_API struct uwq_delayed_work *uwq_to_delayed_work(struct uwq_work *w);
  * the shared pools.
  * Context: thread context; may block briefly.
  * Return: the workqueue, or NULL with errno EINVAL (NULL @name, unknown
- * flag bits, negative @max_active) or ENOMEM.
+ * flag bits, negative @max_active), ENOMEM, or EAGAIN (the rescuer
+ * thread of a UWQ_MEM_RECLAIM queue could not be created).
  */
 UWQ_API struct uwq_workqueue *uwq_alloc_workqueue(const char *name, unsigned flags, int max_active);
 

@@ -22,6 +22,7 @@ static const char *const site_names[UWQ_FAULT_NR] = {
 	[UWQ_FAULT_EVENTFD] = "eventfd",
 	[UWQ_FAULT_TIMERFD] = "timerfd",
 	[UWQ_FAULT_EPOLL] = "epoll",
+	[UWQ_FAULT_THREAD_CREATE] = "thread_create",
 };
 
 #ifdef UWQ_FAULT_INJECTION

@@ -8,6 +8,7 @@
 #define UWQ_INTERNAL_FAULT_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <uwq/common.h>
 
@@ -17,6 +18,7 @@ enum uwq__fault_site {
 	UWQ_FAULT_EVENTFD,		/* eventfd() of lines and the dispatcher */
 	UWQ_FAULT_TIMERFD,		/* timerfd_create() of timer lines */
 	UWQ_FAULT_EPOLL,		/* epoll_create1() of the dispatcher */
+	UWQ_FAULT_THREAD_CREATE,	/* pthread_create of every other uwq thread */
 	UWQ_FAULT_NR
 };
 
@@ -41,6 +43,16 @@ static inline void *uwq__zalloc(size_t size)
 	return calloc(1, size);
 }
 
+/* pthread_create() of a uwq thread other than a pool worker (rescuers,
+ * interrupt threads, the dispatcher, timer, monitor and exporter), failing
+ * at the "thread_create" site: 0 or a positive errno, as pthread_create. */
+static inline int uwq__thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	int err = uwq__fault(UWQ_FAULT_THREAD_CREATE);
+
+	return err ? err : pthread_create(t, attr, fn, arg);
+}
+
 /* For a system call at @site: -1 with errno set when failing, else 0. */
 static inline int uwq__fault_syscall(enum uwq__fault_site site)
 {
@@ -55,7 +67,7 @@ static inline int uwq__fault_syscall(enum uwq__fault_site site)
 /*
  * Test hook, exported but not in the public headers: make the next @count
  * operations at @site ("worker_create", "alloc", "eventfd", "timerfd",
- * "epoll") fail with @err (count -1: until
+ * "epoll", "thread_create") fail with @err (count -1: until
  * called again with count 0). Returns 0, -EINVAL for an unknown site, or
  * -ENOSYS when built without fault injection.
  */

@@ -414,6 +414,7 @@ bool uwq__timer_flush(struct uwq_delayed_work *dw);	/* queue an armed item now *
 bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns);
 void uwq__timer_shutdown(void);
 void uwq__timer_resume(void);
+void uwq__timer_retry(uint64_t now, uint64_t *next);	/* the monitor */
 
 static inline struct uwq_workqueue *current_wq(void)
 {

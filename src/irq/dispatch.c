@@ -386,7 +386,7 @@ int uwq__irq_dispatch_init(void)
 		pthread_attr_setaffinity_np(&attr, sizeof(one_cpu), &one_cpu);
 		uwq__irq_dispatch_cpu = cpu;
 	}
-	err = -pthread_create(&dsp.thread, &attr, dispatcher, NULL);
+	err = -uwq__thread_create(&dsp.thread, &attr, dispatcher, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)
 		goto fail;

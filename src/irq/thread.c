@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/irq.h"
 #include "internal/log.h"
@@ -182,7 +183,7 @@ int uwq__irq_thread_start(struct uwq__irq_action *action)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	err = pthread_create(&action->thread, &attr, irq_thread, action);
+	err = uwq__thread_create(&action->thread, &attr, irq_thread, action);
 	pthread_attr_destroy(&attr);
 	if (err)
 		return -err;

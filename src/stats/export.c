@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <uwq/export.h>
 
+#include "internal/fault.h"
 #include "internal/irq.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -240,7 +241,7 @@ int uwq_export_start(unsigned interval_ms)
 	pthread_condattr_destroy(&ca);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&xp.thread, NULL, export_thread, NULL);
+	err = -uwq__thread_create(&xp.thread, NULL, export_thread, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		free(xp.snap);

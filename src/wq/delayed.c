@@ -12,7 +12,9 @@
  * mod_delayed_work). Rejected: a sorted list (O(n) arming with many
  * timers), timerfd per item (a file descriptor and syscalls per arm), and a
  * binary heap array (allocation). A delay of 0 queues at once without the
- * timer (kernel rule). The thread starts on the first arm.
+ * timer (kernel rule). The thread starts on the first arm; if it cannot,
+ * the items stay armed and the monitor tries again every creation
+ * cooldown (UWQ_CREATE_COOLDOWN_MS) until it starts.
  *
  * The armed state is WORK_TIMER in the item's word, with PENDING held by
  * the timer. Firing clears WORK_TIMER and queues the item (PENDING still
@@ -33,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/fault.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 
@@ -43,6 +46,7 @@ static struct {
 	pthread_t		thread;		/* lock */
 	bool			running;	/* lock */
 	bool			stop;		/* lock */
+	uint64_t		retry_at;	/* lock: the thread could not start; try again then */
 } tm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pthread_once_t tm_once = PTHREAD_ONCE_INIT;
@@ -184,12 +188,39 @@ static void timer_start_locked(void)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	err = pthread_create(&tm.thread, &attr, timer_thread, NULL);
+	err = uwq__thread_create(&tm.thread, &attr, timer_thread, NULL);
 	pthread_attr_destroy(&attr);
-	if (err)
-		uwq__log("cannot start the timer thread: %s; delayed work waits until it can", strerror(err));
-	else
+	if (err) {
+		/* Armed items wait: the monitor tries again after the
+		 * creation cooldown (uwq__timer_retry()), as for workers. */
+		if (!tm.retry_at)
+			uwq__log("cannot start the timer thread: %s; delayed work waits, retrying every %llu ms",
+				 strerror(err), (unsigned long long)(uwq__g.cfg.create_cooldown_ns / 1000000));
+		tm.retry_at = uwq__now_ns() + uwq__g.cfg.create_cooldown_ns;
+		uwq__monitor_start();
+		uwq__monitor_poke();
+	} else {
 		tm.running = true;
+		tm.retry_at = 0;
+	}
+}
+
+/*
+ * The monitor's pass: start the timer thread if armed items wait for one
+ * that could not be started and the cooldown is over. *next: when to look
+ * again, lowered if it still could not start.
+ */
+void uwq__timer_retry(uint64_t now, uint64_t *next)
+{
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	if (tm.root && !tm.running && tm.retry_at) {
+		if (now >= tm.retry_at)
+			timer_start_locked();
+		if (!tm.running && tm.retry_at < *next)
+			*next = tm.retry_at;
+	}
+	pthread_mutex_unlock(&tm.lock);
 }
 
 bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns)

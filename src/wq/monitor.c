@@ -88,6 +88,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
 #include "internal/wq.h"
@@ -415,6 +416,8 @@ static bool pass(bool ticking, bool fast, uint64_t *next_reap)
 	n = uwq__nr_pools();
 	for (i = 0; i < n; i++)
 		busy |= pool_pass(uwq__pool_at(i), ticking, fast, now, next_reap);
+	if (!fast)
+		uwq__timer_retry(now, next_reap);
 	return busy || fast;
 }
 
@@ -498,7 +501,7 @@ void uwq__monitor_start(void)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	err = pthread_create(&mon.thread, &attr, monitor_thread, NULL);
+	err = uwq__thread_create(&mon.thread, &attr, monitor_thread, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)
 		uwq__log("cannot start the monitor thread: %s; blocking without hints, retries and the watchdog are off",

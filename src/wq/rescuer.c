@@ -178,7 +178,7 @@ int uwq__rescuer_create(struct uwq_workqueue *wq)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	err = pthread_create(&r->thread, &attr, rescuer_thread, r);
+	err = uwq__thread_create(&r->thread, &attr, rescuer_thread, r);
 	pthread_attr_destroy(&attr);
 	if (err) {
 		free(r);

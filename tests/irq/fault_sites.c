@@ -29,10 +29,13 @@
  *    thread, and raising the line reaches no handler; after clearing the
  *    same request succeeds, and each raise runs the primary and the
  *    thread handler exactly once.
- * Not reachable with this hook: irq thread creation failing (-EAGAIN;
- * the "worker_create" site is the pools' only) and the descriptor
- * allocation after a chip's own (the first allocation of a call always
- * fails first); see docs/bad-input.md.
+ *  - "thread_create": the dispatcher thread cannot start at the first
+ *    creation (EAGAIN): -EAGAIN, no fd left open, no "uwq-irqd"; a
+ *    threaded request whose handler thread cannot start: -EAGAIN, no
+ *    thread, no handler call (checked with the "alloc" case below).
+ * Not reachable with this hook: the descriptor allocation after a chip's
+ * own (the first allocation of a call always fails first); see
+ * docs/bad-input.md.
  * Skips (77) when the library was built without fault injection (Release).
  */
 #include <signal.h>
@@ -140,6 +143,11 @@ static void test_dispatcher_sites(void)
 	/* The line's own eventfd. */
 	EXPECT_FAULT("eventfd", EMFILE, uwq_irq_create_eventfd());
 	CHECK(count_tasks_named("uwq-irqd") == 0, "a dispatcher thread after a failed start");
+	/* The dispatcher thread itself: every fd made for it is closed again. */
+	fds = count_fds();
+	EXPECT_FAULT("thread_create", EAGAIN, uwq_irq_create_eventfd());
+	CHECK(count_tasks_named("uwq-irqd") == 0, "a dispatcher thread after a failed start");
+	CHECK(count_fds() == fds, "%d fds after a failed dispatcher start, %d before", count_fds(), fds);
 
 	/* Cleared: the retries work and deliver every event once. */
 	fds = count_fds();
@@ -256,6 +264,18 @@ static void test_alloc_create(void)
 	close(pfd[1]);
 }
 
+/* A request on @line with one failure armed at @site. */
+static int request_failing(const char *site, int err, int line, uwq_irq_handler_t h, uwq_irq_handler_t t,
+			   unsigned long flags, void *dev)
+{
+	int rc;
+
+	inject(site, err, 1);
+	rc = t ? uwq_request_threaded_irq(line, h, t, flags, "fs_req", dev) : uwq_request_irq(line, h, flags, "fs_req", dev);
+	inject(site, 0, 0);
+	return rc;
+}
+
 static void test_alloc_request(struct probe *p)
 {
 	static int dev;
@@ -265,18 +285,17 @@ static void test_alloc_request(struct probe *p)
 	PHASE(__func__);
 	irq_thread_name(tname, line, "fs_req");
 	threads = count_tasks_named("irq/");
-	inject("alloc", ENOMEM, 1);
-	rc = uwq_request_threaded_irq(line, never_handler, never_handler, 0, "fs_req", &dev);
-	inject("alloc", 0, 0);
+	rc = request_failing("alloc", ENOMEM, line, never_handler, never_handler, 0, &dev);
 	CHECK(rc == -ENOMEM, "request with the alloc site failing = %d, want -ENOMEM", rc);
-	inject("alloc", ENOMEM, 1);
-	rc = uwq_request_threaded_irq(line, NULL, never_handler, UWQ_IRQF_ONESHOT, "fs_req", &dev);
-	inject("alloc", 0, 0);
+	rc = request_failing("alloc", ENOMEM, line, NULL, never_handler, UWQ_IRQF_ONESHOT, &dev);
 	CHECK(rc == -ENOMEM, "request(default primary) with the alloc site failing = %d", rc);
-	inject("alloc", ENOMEM, 1);
-	rc = uwq_request_irq(line, never_handler, UWQ_IRQF_SHARED, "fs_req", &dev);
-	inject("alloc", 0, 0);
+	rc = request_failing("alloc", ENOMEM, line, never_handler, NULL, UWQ_IRQF_SHARED, &dev);
 	CHECK(rc == -ENOMEM, "request_irq with the alloc site failing = %d", rc);
+	/* The handler thread cannot be made: -EAGAIN, as pthread_create. */
+	rc = request_failing("thread_create", EAGAIN, line, never_handler, never_handler, 0, &dev);
+	CHECK(rc == -EAGAIN, "request with the thread_create site failing = %d, want -EAGAIN", rc);
+	rc = request_failing("thread_create", EAGAIN, line, NULL, never_handler, UWQ_IRQF_ONESHOT, &dev);
+	CHECK(rc == -EAGAIN, "request(default primary) with the thread_create site failing = %d", rc);
 	CHECK(count_tasks_named("irq/") == threads && count_tasks_named(tname) == 0,
 	      "a failed request left a thread (%d irq threads, %d before)", count_tasks_named("irq/"),
 	      threads);

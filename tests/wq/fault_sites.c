@@ -35,6 +35,12 @@
  *    queued behind them while creation fails; once it works again after N
  *    failures, they run on new workers while the blocked ones still block;
  *    then everything has run exactly once.
+ * "thread_create" site (pthread_create of uwq's other threads, EAGAIN):
+ *  - uwq_alloc_workqueue(UWQ_MEM_RECLAIM) whose rescuer cannot start gives
+ *    NULL with errno EAGAIN and leaves no "uwq-R-" thread; a retry works;
+ *  - the timer thread failing 3 times at the first delayed arm: the item
+ *    stays armed and does not run; the monitor retries every cooldown;
+ *    once the thread starts, the item runs exactly once.
  * The allocations after the first of a call (pwq table, pwqs, rescuer,
  * pools, line descriptors) are failed one by one in fault_nth_alloc.c.
  * Skips (77) when the library was built without fault injection (Release).
@@ -49,6 +55,7 @@
 
 /* Test hook exported by uwq, not in the public headers (src/internal/fault.h). */
 int uwq__fault_inject(const char *site, int err, int count);
+int uwq__fault_left(const char *site);
 
 static void inject(const char *site, int err, int count)
 {
@@ -546,6 +553,57 @@ static void test_worker_create(void)
 	uwq_destroy_workqueue(wq);
 }
 
+/* ---- thread_create: rescuers and the timer thread --------------------- */
+
+static atomic_int dw_runs;
+
+static void dw_fn(struct uwq_work *w)
+{
+	(void)w;
+	atomic_fetch_add(&dw_runs, 1);
+}
+
+static void test_thread_create(void)
+{
+	struct uwq_delayed_work dw;
+	struct uwq_workqueue *wq;
+	struct item it;
+	int e;
+
+	PHASE(__func__);
+	/* A rescuer that cannot start: the queue is not made. */
+	inject("thread_create", EAGAIN, 1);
+	errno = 0;
+	wq = uwq_alloc_workqueue("fs_resc", UWQ_MEM_RECLAIM, 0);
+	e = errno;
+	inject("thread_create", 0, 0);
+	CHECK(wq == NULL && e == EAGAIN, "MEM_RECLAIM queue with its rescuer failing: %p, errno %d", (void *)wq, e);
+	CHECK(count_tasks_named("uwq-R-") == 0, "a rescuer thread after a failed alloc");
+	wq = uwq_alloc_workqueue("fs_resc", UWQ_MEM_RECLAIM, 0);
+	CHECK(wq, "MEM_RECLAIM queue after clearing: %s", strerror(errno));
+	items_init(&it, 1);
+	CHECK(uwq_queue_work(wq, &it.w), "queue");
+	uwq_flush_workqueue(wq);
+	items_check_once(&it, 1, "rescuer-backed queue after the failure");
+	uwq_destroy_workqueue(wq);
+
+	/* The timer thread (started by the first arm) cannot start three
+	 * times: the item stays armed, the monitor retries every cooldown
+	 * (5 ms here), and once the thread starts the item runs, once. */
+	CHECK(count_tasks_named("uwq-timer") == 0, "the timer thread runs before the first arm");
+	uwq_delayed_work_init(&dw, dw_fn);
+	inject("thread_create", EAGAIN, 3);
+	CHECK(uwq_queue_delayed_work(uwq_system_wq, &dw, NSEC_PER_MSEC), "queue_delayed_work");
+	CHECK(count_tasks_named("uwq-timer") == 0, "a timer thread despite the failure");
+	CHECK(atomic_load(&dw_runs) == 0, "the delayed item ran without a timer thread");
+	WAIT_UNTIL(uwq__fault_left("thread_create") == 0,
+		   "the monitor did not retry the timer thread (%d failures left)", uwq__fault_left("thread_create"));
+	WAIT_UNTIL(atomic_load(&dw_runs) == 1, "the delayed item did not run once the timer could start");
+	CHECK(count_tasks_named("uwq-timer") == 1, "%d timer threads", count_tasks_named("uwq-timer"));
+	uwq_flush_workqueue(uwq_system_wq);
+	CHECK(atomic_load(&dw_runs) == 1, "the delayed item ran %d times", atomic_load(&dw_runs));
+}
+
 int main(void)
 {
 	struct uwq_config cfg;
@@ -570,6 +628,7 @@ int main(void)
 	uwq_flush_work(&warm.w);
 	CHECK(atomic_load(&warm.runs) == 1, "warm-up item did not run");
 
+	test_thread_create();	/* first: before any delayed work starts the timer */
 	test_alloc_constructors();
 	test_alloc_queueing_never_allocates();
 	test_alloc_apply_attrs();
