@@ -111,11 +111,17 @@ static void pin_self(int cpu)
 
 /* ---- the floor: one same-CPU futex wake, measured in the same run ---- */
 static int fword;
+static int waiter_fifo;	/* the waiter's SCHED_FIFO priority; 0: normal */
 
-static void *floor_waiter(void *arg)
+/* Waits for fword, stamps got_at: the floor's wakee, and the thread the
+ * bare loop hands off to in (a'), there at FIFO 50 like an irq thread. */
+static void *waiter(void *arg)
 {
+	struct sched_param sp = { .sched_priority = waiter_fifo };
 	int n = *(int *)arg;
 
+	if (waiter_fifo)
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 	pin_self(last_cpu());
 	for (int i = 0; i < n; i++) {
 		while (__atomic_load_n(&fword, __ATOMIC_ACQUIRE) == 0)
@@ -129,8 +135,17 @@ static void *floor_waiter(void *arg)
 
 /* ---- the bare loop ---- */
 static int bare_efd;
-static int bare_handoff;	/* wake handoff_thread instead of stamping (a') */
-static int hand_word;
+/*
+ * The bare loop handing each event to a thread of its own (a'),
+ * written by hand with uwq's priorities: the loop (SCHED_FIFO 51 where permitted)
+ * reads the eventfd and wakes a thread (FIFO 50) on its CPU, which runs
+ * once the loop is back in epoll_wait. What a threaded handler cannot do
+ * without, so the fair reference for uwq's thread handler; it differs
+ * from the bare loop by one same-CPU hand-off (wake, then the waker's
+ * sleep), more than the plain wake floor when the waker outranks the
+ * wakee.
+ */
+static int bare_handoff;
 
 static void *bare_loop(void *arg)
 {
@@ -147,8 +162,8 @@ static void *bare_loop(void *arg)
 		if (read(bare_efd, &v, sizeof(v)) != sizeof(v))
 			continue;
 		if (bare_handoff) {
-			__atomic_store_n(&hand_word, 1, __ATOMIC_RELEASE);
-			syscall(SYS_futex, &hand_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+			__atomic_store_n(&fword, 1, __ATOMIC_RELEASE);
+			syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 			continue;
 		}
 		__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
@@ -157,34 +172,6 @@ static void *bare_loop(void *arg)
 	close(ep);
 	return NULL;
 }
-
-/*
- * The bare loop handing each event to a thread of its own (bare_handoff),
- * written by hand with uwq's priorities: the loop (SCHED_FIFO 51 where permitted)
- * reads the eventfd and wakes a thread (FIFO 50) on its CPU, which runs
- * once the loop is back in epoll_wait. What a threaded handler cannot do
- * without, so the fair reference for uwq's thread handler; it differs
- * from the bare loop by one same-CPU hand-off (wake, then the waker's
- * sleep), more than the plain wake floor when the waker outranks the
- * wakee.
- */
-static void *handoff_thread(void *arg)
-{
-	struct sched_param sp = { .sched_priority = 50 };
-	int n = *(int *)arg;
-
-	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	pin_self(last_cpu());
-	for (int i = 0; i < n; i++) {
-		while (__atomic_load_n(&hand_word, __ATOMIC_ACQUIRE) == 0)
-			syscall(SYS_futex, &hand_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-		__atomic_store_n(&got_at, now_ns(), __ATOMIC_RELAXED);
-		__atomic_store_n(&hand_word, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&got, 1, __ATOMIC_RELEASE);
-	}
-	return NULL;
-}
-
 
 /* the bare loop, flat out: every read is one handled event */
 static uint64_t bare_reads, bare_sum;
@@ -262,8 +249,10 @@ static double bare_run(uint64_t *lat, int n, int handoff, double base)
 
 	bare_efd = eventfd(0, EFD_NONBLOCK);
 	bare_handoff = handoff;
-	if (handoff)
-		pthread_create(&thread, NULL, handoff_thread, &n);
+	if (handoff) {
+		waiter_fifo = 50;
+		pthread_create(&thread, NULL, waiter, &n);
+	}
 	pthread_create(&loop, NULL, bare_loop, &n);
 	for (int i = 0; i < n; i++) {
 		pace(500000);
@@ -278,6 +267,7 @@ static double bare_run(uint64_t *lat, int n, int handoff, double base)
 		pthread_join(thread, NULL);
 	close(bare_efd);
 	bare_handoff = 0;
+	waiter_fifo = 0;
 	if (handoff)
 		report("bare loop + hand-off to a thread", "handoff", lat, n, base);
 	else
@@ -312,7 +302,7 @@ int main(int argc, char **argv)
 	pin_self(last_cpu());
 
 	/* the floor: a same-CPU futex wake */
-	pthread_create(&t, NULL, floor_waiter, &n);
+	pthread_create(&t, NULL, waiter, &n);
 	for (int i = 0; i < n; i++) {
 		pace(500000);
 		sent_at = now_ns();

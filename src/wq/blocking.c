@@ -48,7 +48,8 @@ void uwq__block_end(struct uwq__worker *worker)
 	struct uwq__pool *pool = worker->pool;
 
 	pthread_mutex_lock(&pool->lock);
-	worker->seen_cpu = sched_getcpu();
+	if (pool->nr_slots)
+		worker->seen_cpu = sched_getcpu();	/* placement (pool.c) */
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
 	worker->seq++;	/* CPU-intensive time counts from the wake (kernel) */
 	pthread_mutex_unlock(&pool->lock);

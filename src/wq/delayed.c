@@ -24,7 +24,9 @@
  * CONCURRENCY
  * tm.lock guards the heap, WORK_TIMER transitions and the dw->wq/cpu/expires
  * fields of armed items. Lock order: tm.lock -> pool->lock (firing queues
- * under it); nothing takes tm.lock while holding a pool lock.
+ * under it); nothing takes tm.lock while holding a pool lock. A failed
+ * start calls uwq__monitor_start() under tm.lock (tm.lock -> the monitor's
+ * start lock); the monitor calls uwq__timer_retry() holding no lock.
  *
  * INVARIANTS
  *  1. WORK_TIMER set <=> the item is in the heap.
@@ -196,7 +198,8 @@ static void timer_start_locked(void)
 		if (!tm.retry_at)
 			uwq__log("cannot start the timer thread: %s; delayed work waits, retrying every %llu ms",
 				 strerror(err), (unsigned long long)(uwq__g.cfg.create_cooldown_ns / 1000000));
-		tm.retry_at = uwq__now_ns() + uwq__g.cfg.create_cooldown_ns;
+		/* At least 1 ms apart: a zero cooldown must not spin the monitor. */
+		tm.retry_at = uwq__now_ns() + (uwq__g.cfg.create_cooldown_ns > 1000000 ? uwq__g.cfg.create_cooldown_ns : 1000000);
 		uwq__monitor_start();
 		uwq__monitor_poke();
 	} else {

@@ -189,15 +189,19 @@ static void slot(struct uwq__worker *worker, int cpu)
  * ms). Returns a CPU of the pool with no running worker when this one
  * shares its CPU with another running worker, after counting it there:
  * the caller moves itself there with uwq__move_self() once the lock is
- * dropped. -1: stay. One sched_getcpu() (rseq, ~1 ns) per item otherwise.
+ * dropped. -1: stay. One sched_getcpu() (rseq, ~1 ns) per item otherwise;
+ * nothing in pools without placement.
  */
 int uwq__pool_place(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
-	int cpu = sched_getcpu();
+	int cpu;
 
+	if (!pool->nr_slots)
+		return -1;	/* bound or one-CPU pool: nothing to place */
+	cpu = sched_getcpu();
 	worker->seen_cpu = cpu;
-	if (!pool->nr_slots || (worker->flags & WORKER_NOT_RUNNING))
+	if (worker->flags & WORKER_NOT_RUNNING)
 		return -1;
 	if (worker->run_slot != cpu + 1)
 		slot(worker, cpu);
