@@ -56,16 +56,27 @@ static void check_no_violation(const char *when)
 	      atomic_load(&worst_running), atomic_load(&worst_limit), atomic_load(&violations));
 }
 
-/* Release one item that has started and is still held. */
+/* The first item below upto that has started and is still held, or -1. */
+static int held_item(int upto)
+{
+	for (int i = 0; i < upto; i++)
+		if (atomic_load(&items[i].started) && !atomic_load(&items[i].release))
+			return i;
+	return -1;
+}
+
+/*
+ * Release one item that has started and is still held. An item counts itself
+ * in running before it marks itself started, so the count the caller waited
+ * for can be ahead of the mark: wait for the mark.
+ */
 static void release_one(int upto)
 {
-	for (int i = 0; i < upto; i++) {
-		if (atomic_load(&items[i].started) && !atomic_load(&items[i].release)) {
-			atomic_store(&items[i].release, 1);
-			return;
-		}
-	}
-	FAIL("no started item to release (running=%d)", atomic_load(&running));
+	int i;
+
+	WAIT_UNTIL((i = held_item(upto)) >= 0, "no started item to release (running=%d)",
+		   atomic_load(&running));
+	atomic_store(&items[i].release, 1);
 }
 
 int main(void)
