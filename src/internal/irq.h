@@ -68,6 +68,7 @@ struct uwq__irq_desc {
 	int			depth;		/* D: disable nesting */
 	bool			masked;		/* D: not polled (level) / flagged (edge) */
 	bool			polled;		/* D: a level line's epoll registration has EPOLLIN */
+	uint64_t		unmasked_seq;	/* D: dispatch.c's unmask count when last unmasked */
 	bool			pending;	/* D: an event seen while masked or disabled */
 	bool			inprogress;	/* D: primaries running */
 	bool			oneshot;	/* D: the line's actions are ONESHOT */

@@ -26,6 +26,15 @@
  * remembered as pending and resent through the resend list when unmasked
  * (the kernel's software resend, check_irq_resend). A chip's own mask and
  * unmask (UIO's write of 1) are called as well.
+ * Stale readiness. An event fetched by epoll_wait() while its level line
+ * was masked can be handled after the line's thread consumed the data and
+ * unmasked it (the dispatcher fetches a batch, then handles it): the
+ * readiness is stale, and a primary would find nothing to read. Every
+ * unmask of a level line takes a number from one counter; an event whose
+ * line was unmasked after the batch was fetched is checked with poll()
+ * (one syscall, only then) and dropped if the fd is no longer readable.
+ * Lines whose chip acknowledges (eventfds, timerfds) need no check: the
+ * ack finds the counter empty.
  * Cost per event on a non-oneshot eventfd line: epoll_wait and one read.
  * Oneshot costs no epoll_ctl unless an event comes while the thread runs
  * (then two: stop polling, poll again), since masking is lazy. With
@@ -57,6 +66,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -79,6 +89,7 @@ static struct {
 } dsp = { .epfd = -1, .resend_fd = -1, .resend_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread bool in_dispatcher;
+static uint64_t unmask_count;	/* A: unmasks of level lines (stale readiness) */
 int uwq__irq_dispatch_cpu = -1;
 
 bool uwq__irq_in_dispatcher(void)
@@ -156,9 +167,19 @@ void uwq__irq_unmask_locked(struct uwq__irq_desc *desc)
 	if (desc->edge) {
 		if (desc->pending)
 			resend(desc);
-	} else if (!desc->polled && poll_fd(desc, true) == 0) {
-		desc->polled = true;
+	} else {
+		desc->unmasked_seq = atomic_add_fetch(&unmask_count, 1);
+		if (!desc->polled && poll_fd(desc, true) == 0)
+			desc->polled = true;
 	}
+}
+
+/* Is a level line's fd readable right now? (Stale readiness, above.) */
+static bool still_readable(struct uwq__irq_desc *desc)
+{
+	struct pollfd pfd = { .fd = desc->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;	/* an error: let the handler see it */
 }
 
 /*
@@ -239,7 +260,11 @@ static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action
 /* When the dispatcher woke up for the current batch (stats). */
 static __thread uint64_t batch_ns;
 
-static void handle_event(struct uwq__irq_desc *desc)
+/*
+ * @fetched: unmask_count before the epoll_wait() that reported the event
+ * (UINT64_MAX for resent edges, which are never stale).
+ */
+static void handle_event(struct uwq__irq_desc *desc, uint64_t fetched)
 {
 	struct uwq__irq_action *acts[UWQ_IRQ_MAX_ACTIONS];
 	uint64_t missed = 0;
@@ -261,6 +286,8 @@ static void handle_event(struct uwq__irq_desc *desc)
 	}
 	if (desc->chip->ack)
 		r = desc->chip->ack(desc->chip_data, &missed);
+	else if (!desc->edge && desc->unmasked_seq > fetched && !still_readable(desc))
+		r = 0;	/* stale: consumed before the line was unmasked */
 	desc->pending = false;
 	if (r <= 0) {	/* nothing there after all (spurious wake-up) */
 		pthread_mutex_unlock(&desc->lock);
@@ -310,7 +337,7 @@ static void run_resends(void)
 		struct uwq__irq_desc *d = list;
 
 		list = d->resend_next;
-		handle_event(d);
+		handle_event(d, UINT64_MAX);
 	}
 }
 
@@ -324,6 +351,7 @@ static void *dispatcher(void *arg)
 	pthread_setname_np(pthread_self(), "uwq-irqd");
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);	/* best effort; irq threads warn */
 	while (!atomic_load_sc(&dsp.stop)) {
+		uint64_t fetched = atomic_load_sc(&unmask_count);
 		int n = epoll_wait(dsp.epfd, ev, 32, -1);
 
 		if (uwq__irq_stats_clock)
@@ -332,7 +360,7 @@ static void *dispatcher(void *arg)
 			if (!ev[i].data.ptr)
 				run_resends();
 			else
-				handle_event(ev[i].data.ptr);
+				handle_event(ev[i].data.ptr, fetched);
 		}
 		flush_kicks();
 		/* Seq-cst: uwq__irq_dispatch_quiesce() waits for this after

@@ -53,6 +53,8 @@ int main(void)
 		CHECK_RC(uwq_irq_raise(irq), "raise");
 		WAIT_UNTIL(atomic_load(&thread_runs) == i, "event %d not handled", i);
 	}
+	/* A thread counts its run after its handler returns: wait for it. */
+	uwq_synchronize_irq(irq);
 	f = open_memstream(&buf, &len);
 	uwq_dump(f);
 	fclose(f);

@@ -87,9 +87,11 @@ static void item_init(struct item *it)
 }
 
 static atomic_int gate;
+static atomic_int gated_started;	/* its function has begun */
 
 static void gated_fn(struct uwq_work *w)
 {
+	atomic_store(&gated_started, 1);
 	GATE_WAIT(atomic_load(&gate), "gated item: gate never opened");
 	atomic_fetch_add(&container_of(w, struct item, w)->runs, 1);
 }
@@ -405,13 +407,14 @@ static void test_wq_backpressure(void)
 	uwq_work_init(&g.w, gated_fn);
 	atomic_store(&g.runs, 0);
 	atomic_store(&gate, 0);
+	atomic_store(&gated_started, 0);
 	item_init(&a);
 	item_init(&b);
 	EXPECT_RC(uwq_workqueue_set_max_pending(wq, 1), 0);
 	CHECK(uwq_queue_work(wq, &g.w), "queueing failed");
-	/* Started items give their slot back: wait until g has. */
-	WAIT_UNTIL(uwq_work_busy(&g.w) == UWQ_WORK_BUSY_RUNNING, "gated item busy %#x",
-		   uwq_work_busy(&g.w));
+	/* Started items give their slot back, before their function begins
+	 * (busy == RUNNING shows a step earlier): wait until g's has. */
+	WAIT_UNTIL(atomic_load(&gated_started), "gated item never started (busy %#x)", uwq_work_busy(&g.w));
 	EXPECT_RC(uwq_try_queue_work(wq, &a.w), 0);
 	EXPECT_RC(uwq_try_queue_work(wq, &a.w), -EALREADY);
 	EXPECT_RC(uwq_try_queue_work(wq, &b.w), -EAGAIN);
