@@ -50,7 +50,7 @@ struct uwq__irq_action {
 	int			wake;		/* A: futex word, bumped per wake */
 	int			stop;		/* A */
 	uint64_t		thread_runs;	/* A */
-	uint64_t		woken_ns;	/* A: first wake not yet run (stats) */
+	uint64_t		woken_ns;	/* D: first wake not yet run (stats) */
 	int			kick_pending;	/* A: a deferred wake-up is queued (dispatch.c) */
 	struct uwq_hist		hist_thread;	/* A: relaxed adds and loads */
 };

@@ -24,7 +24,7 @@
  * thread, which applies the mask at its next wake-up.
  *
  * CONCURRENCY: thread_flags, wake, stop and thread_runs are atomics;
- * threads_oneshot and threads_active change under desc->lock.
+ * threads_oneshot, threads_active and woken_ns change under desc->lock.
  */
 #include <errno.h>
 #include <limits.h>
@@ -62,12 +62,36 @@ bool uwq__irq_thread_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *ac
 	if (!(atomic_fetch_or(&action->thread_flags, IRQTF_RUNTHREAD) & IRQTF_RUNTHREAD)) {
 		desc->threads_oneshot |= action->thread_mask;
 		desc->threads_active++;
+		if (uwq__irq_stats_clock)
+			action->woken_ns = uwq__irq_now_ns();
 		wake = true;
 	}
 	pthread_mutex_unlock(&desc->lock);
-	if (wake && uwq__irq_stats_clock)
-		__atomic_store_n(&action->woken_ns, uwq__irq_now_ns(), __ATOMIC_RELAXED);
 	return wake;
+}
+
+/*
+ * Take the RUNTHREAD mark: true if the thread must run; *woken_ns gets the
+ * time of the wake it answers (0 without stats). With stats the mark and
+ * its time are taken together under desc->lock, as uwq__irq_thread_mark()
+ * sets them: taken apart, a mark set between the two steps would give one
+ * run two times and the next none (a lost latency value).
+ */
+static bool take_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *action, uint64_t *woken_ns)
+{
+	bool run;
+
+	*woken_ns = 0;
+	if (!uwq__irq_stats_clock)
+		return atomic_fetch_and(&action->thread_flags, ~IRQTF_RUNTHREAD) & IRQTF_RUNTHREAD;
+	pthread_mutex_lock(&desc->lock);
+	run = atomic_fetch_and(&action->thread_flags, ~IRQTF_RUNTHREAD) & IRQTF_RUNTHREAD;
+	if (run) {
+		*woken_ns = action->woken_ns;
+		action->woken_ns = 0;
+	}
+	pthread_mutex_unlock(&desc->lock);
+	return run;
 }
 
 void uwq__irq_thread_kick(struct uwq__irq_action *action)
@@ -145,10 +169,10 @@ static void *irq_thread(void *arg)
 		uwq__log("irq threads run at normal priority: SCHED_FIFO needs CAP_SYS_NICE or RLIMIT_RTPRIO");
 	for (;;) {
 		int v = atomic_load_sc(&action->wake);
+		uint64_t t;
 
 		apply_affinity(desc, action);
-		if (atomic_fetch_and(&action->thread_flags, ~IRQTF_RUNTHREAD) & IRQTF_RUNTHREAD) {
-			uint64_t t = uwq__irq_stats_clock ? atomic_xchg(&action->woken_ns, 0) : 0;
+		if (take_mark(desc, action, &t)) {
 			unsigned ret;
 
 			if (t)
