@@ -33,8 +33,9 @@
  * unmask of a level line takes a number from one counter; an event whose
  * line was unmasked after the batch was fetched is checked with poll()
  * (one syscall, only then) and dropped if the fd is no longer readable.
- * Lines whose chip acknowledges (eventfds, timerfds) need no check: the
- * ack finds the counter empty.
+ * Lines whose chip acknowledges (eventfd, timerfd, signalfd, UIO, VFIO,
+ * GPIO) need no check: their ack finds nothing and the event is dropped
+ * as a spurious wake-up; plain fds and custom chips without an ack get it.
  * Cost per event on a non-oneshot eventfd line: epoll_wait and one read.
  * Oneshot costs no epoll_ctl unless an event comes while the thread runs
  * (then two: stop polling, poll again), since masking is lazy. With
