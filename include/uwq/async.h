@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uwq/async.h - asynchronous function calls with cookies and domains
- * (the kernel's kernel/async.c, DESIGN.md §4).
+ * (the kernel's kernel/async.c).
  *
  * uwq_async_schedule() runs fn(data, cookie) later on uwq_system_unbound_wq
  * and returns its cookie: a number that grows with each call. Waiting for a

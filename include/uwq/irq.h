@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uwq/irq.h - threaded interrupt handlers for userspace
- * (the kernel's request_threaded_irq() model, DESIGN.md §3).
+ * (the kernel's request_threaded_irq() model).
  *
  * A *line* is an event source (an fd the dispatcher polls) plus a *chip*
  * that says how to acknowledge, mask and unmask it. Lines are numbered from

@@ -5,7 +5,7 @@
  * Work items are intrusive and caller-owned, as in the kernel: embed a
  * struct uwq_work (or struct uwq_delayed_work) in your own object, initialise
  * it once with uwq_work_init(), and queue it as often as you like. Queueing
- * never allocates. The guarantees are the kernel's (see DESIGN.md §2):
+ * never allocates. The guarantees are the kernel's:
  *
  *  - Pending dedupe: queueing an item that is already pending returns false
  *    and does nothing. The pending bit is cleared just before the function

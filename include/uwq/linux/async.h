@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uwq/linux/async.h - the kernel's async spellings over uwq (DESIGN.md §6).
+ * uwq/linux/async.h - the kernel's async spellings over uwq.
  * Opt-in, never included by <uwq.h>. Renames only.
  */
 #ifndef UWQ_LINUX_ASYNC_H

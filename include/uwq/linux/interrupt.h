@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uwq/linux/interrupt.h - the kernel's interrupt spellings over uwq
- * (DESIGN.md §6). Opt-in, never included by <uwq.h>. Renames only.
+ * uwq/linux/interrupt.h - the kernel's interrupt spellings over uwq.
+ * Opt-in, never included by <uwq.h>. Renames only.
  */
 #ifndef UWQ_LINUX_INTERRUPT_H
 #define UWQ_LINUX_INTERRUPT_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uwq/linux/workqueue.h - the kernel's workqueue spellings over uwq
- * (DESIGN.md §6). Opt-in, never included by <uwq.h>. Add include/uwq to
+ * uwq/linux/workqueue.h - the kernel's workqueue spellings over uwq.
+ * Opt-in, never included by <uwq.h>. Add include/uwq to
  * the include path and a driver's `#include <linux/workqueue.h>` finds it.
  *
  * Renames only, plus the kernel's time unit: jiffies here are milliseconds
