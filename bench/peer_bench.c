@@ -17,6 +17,9 @@
  *   S1 [-n 1000000]  N empty tasks from one thread: submit all, wait for
  *                    all; wall / N = ns per task
  *   S2 [-n 1000000]  as S1 from two threads, N/2 each
+ *   S1x [-n 1000000] as S2, each submitting thread pinned to its own CPU
+ *                    of the affinity mask (driver i on the i-th allowed CPU)
+ *                    and unpinned afterwards
  *   S3 [-n 2000]     idle pool: one empty task every 1 ms (open loop);
  *                    submit-to-start latency (clock read just before submit
  *                    to clock read first thing in the task), after 20
@@ -38,6 +41,7 @@
  *                    it submits every task due by the tick it woke on);
  *                    cpu_pct: the process's CPU
  *                    time over ncpu x wall
+ *   S6b [-n 1000]    S6 at 50 % load (-l still overrides)
  *   M1               VmRSS with the pool started and idle (one trivial task
  *                    ran, then 200 ms idle), and its delta over the process
  *                    before the pool started, per thread the pool added
@@ -359,7 +363,33 @@ static void throughput_driver(int idx, void *arg)
 		submit(task_at(i));
 }
 
-static int throughput(const char *name, int n, int nsub)
+/* The i-th CPU of the affinity mask, or -1. */
+static int nth_allowed_cpu(int i)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && i-- == 0)
+			return c;
+	return -1;
+}
+
+static void pinned_throughput_driver(int idx, void *arg)
+{
+	cpu_set_t old;
+	bool pinned = pthread_getaffinity_np(pthread_self(), sizeof(old), &old) == 0 &&
+		      nth_allowed_cpu(idx) >= 0;
+
+	if (pinned)
+		pin_self(nth_allowed_cpu(idx));
+	throughput_driver(idx, arg);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+}
+
+static int throughput(const char *name, int n, int nsub, bool pinned)
 {
 	struct range r = { n - n % nsub, nsub };
 	uint64_t t0, t;
@@ -371,12 +401,12 @@ static int throughput(const char *name, int n, int nsub)
 		task_at(i)->fn = empty_fn;
 	t0 = now_ns();
 	expect_tasks(r.n);
-	run_drivers(nsub, throughput_driver, &r);
+	run_drivers(nsub, pinned ? pinned_throughput_driver : throughput_driver, &r);
 	wait_all();
 	t = now_ns() - t0;
 	print_head(name);
-	printf(" status=ok n=%d submitters=%d wall_ms=%.2f ns_per_task=%.1f", r.n, nsub, t / 1e6,
-	       (double)t / r.n);
+	printf(" status=ok n=%d submitters=%d pinned=%d wall_ms=%.2f ns_per_task=%.1f", r.n, nsub, pinned,
+	       t / 1e6, (double)t / r.n);
 	return finish();
 }
 
@@ -729,7 +759,7 @@ static uint64_t process_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int loaded_latency(int ms, double load, const char *raw)
+static int loaded_latency(const char *name, int ms, double load, const char *raw)
 {
 	struct open_loop o = { 0 };
 	uint64_t *lat, t0, wall, cpu;
@@ -750,7 +780,7 @@ static int loaded_latency(int ms, double load, const char *raw)
 	wait_all();
 	wall = now_ns() - t0;
 	cpu = process_cpu_ns() - cpu;
-	print_head("S6");
+	print_head(name);
 	printf(" status=ok load=%.2f interval_ns=%llu wall_ms=%.1f cpu_pct=%.1f max_submit_lag_us=%.1f", load,
 	       (unsigned long long)o.interval, wall / 1e6, 100.0 * (double)cpu / ((double)wall * ncpu),
 	       o.max_lag / 1e3);
@@ -791,7 +821,7 @@ static int idle_memory(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: peer_bench --list | POOL S1|S2|S3|S4|S5|S6|M1 [-n N] [-o FILE] [-t SECONDS] [-l LOAD]"
+	fprintf(stderr, "usage: peer_bench --list | POOL S1|S2|S1x|S3|S4|S5|S6|S6b|M1 [-n N] [-o FILE] [-t SECONDS] [-l LOAD]"
 			" | floor [-n N] [-o FILE]\n");
 	return 2;
 }
@@ -801,7 +831,7 @@ int main(int argc, char **argv)
 	const char *raw = NULL, *scen = argc > 2 ? argv[2] : "";
 	int n = -1, first_opt = 3;
 	double secs = 5;
-	double load = 0.8;
+	double load = -1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpu = affinity_cpus(&floor_cpu);
@@ -838,9 +868,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(scen, "S1"))
-		return throughput("S1", n > 0 ? n : 1000000, 1);
+		return throughput("S1", n > 0 ? n : 1000000, 1, false);
 	if (!strcmp(scen, "S2"))
-		return throughput("S2", n > 0 ? n : 1000000, 2);
+		return throughput("S2", n > 0 ? n : 1000000, 2, false);
+	if (!strcmp(scen, "S1x"))
+		return throughput("S1x", n > 0 ? n : 1000000, 2, true);
 	if (!strcmp(scen, "S3"))
 		return idle_latency(n > 0 ? n : 2000, raw);
 	if (!strcmp(scen, "S4"))
@@ -848,7 +880,9 @@ int main(int argc, char **argv)
 	if (!strcmp(scen, "S5"))
 		return nested_wait(secs);
 	if (!strcmp(scen, "S6"))
-		return loaded_latency(n > 0 ? n : 1000, load, raw);
+		return loaded_latency("S6", n > 0 ? n : 1000, load > 0 ? load : 0.8, raw);
+	if (!strcmp(scen, "S6b"))
+		return loaded_latency("S6b", n > 0 ? n : 1000, load > 0 ? load : 0.5, raw);
 	if (!strcmp(scen, "M1"))
 		return idle_memory();
 	return usage();
