@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * irq_latency - interrupt lines against a bare epoll + eventfd loop, in the
- * same run (issue 4's benchmark; issue 6's I1-I3).
+ * same run (rows I1-I3 of the report bench/report.sh writes).
  *
  *   irq_latency [N] [--kv] [--raw PREFIX] [--rate-ms MS]
  *

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * peer_bench - one repetition of one scenario on one pool, in this process
- * (issue 6). bench/report.sh runs it once per repetition, so no pool's
- * global state outlives a repetition, and builds the report from its output.
+ * (the peer comparison). bench/report.sh runs it once per repetition, so no
+ * pool's global state outlives a repetition, and builds the report from its
+ * output.
  *
  *   peer_bench_<lib> --list                  variants: name, flags, version, about
  *   peer_bench_<lib> POOL SCENARIO [-n N] [-o FILE] [-t SECONDS] [-l LOAD]

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * irq_oneshot.pml - the oneshot mask/unmask protocol of an interrupt line as
- * implemented in src/irq (docs/verification.md; DESIGN.md §3;
- * kernel-semantics.md §B).
+ * implemented in src/irq (docs/verification.md; docs/design.md §4;
+ * include/uwq/irq.h UWQ_IRQF_ONESHOT, after the kernel's kernel/irq/chip.c
+ * cond_unmask_irq() and kernel/irq/manage.c irq_finalize_oneshot()).
  *
  * One shared, level-triggered software line (an eventfd: raises not yet
  * read merge into one event) with two ONESHOT actions, each with a thread

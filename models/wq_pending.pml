@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wq_pending.pml - the work item's pending/running/cancel/flush protocol as
- * implemented in src/wq (docs/verification.md; kernel-semantics.md A.2, A.7).
+ * implemented in src/wq (docs/verification.md; the contract is
+ * include/uwq/workqueue.h, after the kernel's kernel/workqueue.c).
  *
  * One work item, one pool with two workers (so the same-pool hand-off of
  * worker.c is in), and four client threads:
@@ -45,8 +46,9 @@
  *     S3 flush_work: on return the last instance queued before the call
  *        is done or cancelled;
  *     S4 cancel_work_sync: on return the item is neither pending nor
- *        running, unless an outside queueing overlapped it (G6), even though
- *        the item requeues itself;
+ *        running, unless an outside queueing overlapped it (the kernel's
+ *        cancel_work_sync() promises no more), even though the item
+ *        requeues itself;
  *   liveness (ltl `term`, checked with -a -f under weak fairness)
  *     L1 every client call returns.
  *

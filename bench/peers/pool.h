@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.h - the one interface every pool under comparison sits behind
- * (issue 6). bench/peer_bench.c drives it; bench/peers/<pool>.c implement it.
+ * pool.h - the one interface every pool in the peer comparison sits
+ * behind. bench/peer_bench.c drives it; bench/peers/<pool>.c implement it.
  *
  * The harness owns the tasks: one array, allocated and touched before the
  * clock starts, each slot a struct bench_task followed by task_priv bytes

@@ -3,13 +3,14 @@
  * init.c - lazy start and uwq_shutdown().
  *
  * DESIGN: the system workqueues are statically allocated objects behind
- * const pointers (DESIGN.md §2), usable with no set-up. Every entry point
- * that needs the pools calls uwq__ensure_init(): one acquire load on the
- * fast path, pthread-free after the first call. The first call reads the
- * affinity mask, allocates the pool structures (no threads: a pool starts
- * its first worker when work first reaches it) and initialises the system
- * queues. uwq_shutdown() undoes all of it so valgrind sees a clean exit,
- * and clears `ready` so the next use starts over.
+ * const pointers (uwq/workqueue.h uwq_system_wq), usable with no set-up.
+ * Every entry point that needs the pools calls uwq__ensure_init(): one
+ * acquire load on the fast path, pthread-free after the first call. The
+ * first call reads the affinity mask, allocates the pool structures (no
+ * threads: a pool starts its first worker when work first reaches it) and
+ * initialises the system queues. uwq_shutdown() undoes all of it so
+ * valgrind sees a clean exit, and clears `ready` so the next use starts
+ * over.
  * CONCURRENCY: uwq__g.lock serialises init, shutdown and the workqueue
  * list. Shutdown concurrent with other uwq calls is the caller's bug.
  * INVARIANTS:
@@ -157,7 +158,8 @@ void uwq__init_slow(void)
 		for (int c = 0; c < n; c++)
 			CPU_SET(uwq__g.cpu_ids[c], &all);
 		/* Unbound pools are concurrency-managed too: one running
-		 * worker per CPU of their mask (DESIGN.md §2). */
+		 * worker per CPU of their mask (docs/design.md §3
+		 * "Concurrency management"). */
 		uwq__g.unbound[i] = uwq__pool_create(-1, i == 1 ? -20 : 0, &all, n);
 		if (!uwq__g.unbound[i])
 			init_failed(-ENOMEM);

@@ -5,13 +5,14 @@
  * find_worker_executing_work).
  *
  * DESIGN
- * Non-reentrancy (DESIGN.md §2) is stronger here than in the kernel: an
+ * Non-reentrancy (uwq/workqueue.h) is stronger here than in the kernel: an
  * item never runs on two workers at once even when requeued on another
  * workqueue while it runs. What is running is recorded in one global busy
  * table, hashed by item address, whose entries are the workers themselves:
  * identity is (address, function), as in the kernel. The record cannot
- * live in the item: its function may free it (G9), so after the function
- * returns the worker touches only the table.
+ * live in the item: its function may free it (the kernel allows that too:
+ * process_one_work()), so after the function returns the worker touches
+ * only the table.
  * Three cases when a worker takes item w off its worklist:
  *  - nobody runs w: run it;
  *  - a worker of the same pool runs w: hand w to that worker's scheduled
@@ -158,7 +159,8 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 		uwq__hist_add(&pwq->hist_queue, worker->timed_start - w->queued_ns);
 	}
 	/*
-	 * Clear PENDING just before the call (A.2). Seq-cst RMW: a queuer
+	 * Clear PENDING just before the call (as the kernel's
+	 * set_work_pool_and_clear_pending()). Seq-cst RMW: a queuer
 	 * whose fetch_or saw PENDING set comes before this in w->data's
 	 * modification order, so this run sees every store it made before
 	 * queueing. Returns the colour and INACTIVE bits for retirement.

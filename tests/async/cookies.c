@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Async calls (DESIGN.md §4, kernel/async.c; uwq/async.h): cookies grow;
+ * Async calls (uwq/async.h, after the kernel's kernel/async.c): cookies grow;
  * uwq_async_synchronize_cookie(c) returns only when every call with a
  * smaller cookie has returned. 4 threads schedule 400 calls each that run
  * in any order (random short burns) but "retire" in order: each waits for

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A worker blocked in read() without a hint does not hold up its CPU's pool
- * (DESIGN.md §2 "Concurrency management": "automatic detection of workers
- * that block in ordinary calls (read, sleep, mutexes) without any hint, by
- * a monitor that inspects running workers ... while a pool has queued work
- * and no runnable worker to take it"; kernel-semantics.md A.8 "the CPU
- * never idles while work is queued"):
+ * (docs/design.md §3 "Concurrency management": blocking in ordinary calls
+ * (read, sleep, mutexes) is detected without any hint by the monitor, which
+ * inspects the running workers of a pool that has queued work and no
+ * runnable worker to take it; as with the kernel's wq_worker_sleeping() and
+ * kick_pool() in kernel/workqueue.c, the CPU never idles while work is
+ * queued):
  * an item blocked in read() on an empty pipe, on CPU c's pool of a bound
  * queue, and 10 later items queued for CPU c: all 10 run, on CPU c's
  * workers, while the reader is still blocked; then a write releases the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The concurrency-management tunables (DESIGN.md §2 "Concurrency
+ * The concurrency-management tunables (docs/design.md §3 "Concurrency
  * management": the monitor tick, the CPU-intensive threshold, the worker
  * cap, the idle reserve and timeout, the watchdog, the mayday timer and the
  * creation cooldown) are set with uwq_configure() before first use; header

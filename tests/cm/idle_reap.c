@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Idle workers are reaped after a timeout, keeping a small reserve
- * (DESIGN.md §2 "Concurrency management": "Idle workers are reaped after a
- * timeout, keeping a small reserve"; header struct uwq_config idle_reserve
- * "idle workers a pool always keeps (plus one per 4 busy workers, as the
- * kernel)"; kernel-semantics.md A.8 too_many_workers and A.10 culling):
+ * (docs/design.md §3 "Concurrency management"; header struct uwq_config
+ * idle_reserve "idle workers a pool always keeps (plus one per 4 busy
+ * workers, as the kernel)"; the kernel's too_many_workers() and
+ * idle_cull_fn() in kernel/workqueue.c):
  * with idle_timeout_ns = 200 ms and idle_reserve = 2, 12 items on one CPU's
  * pool block (hinted) on their gates, so the pool grows to 12+ workers.
  *  - releasing 4 (8 busy left): the pool shrinks to 8 busy + 3 idle (the

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel documentation's cmwq timeline (DESIGN.md §2 "Concurrency
- * management": "when a running worker blocks, the pool wakes or creates
- * another so the CPU keeps doing queued work", learnt from hints or, with
- * none, from the monitor; kernel-semantics.md A.8 "Worked timeline"):
+ * The kernel documentation's cmwq timeline (docs/design.md §3 "Concurrency
+ * management": when a running worker blocks, the pool wakes or creates
+ * another so the CPU keeps doing queued work, learnt from hints or, with
+ * none, from the monitor; Documentation/core-api/workqueue.rst "Example
+ * Execution Scenarios"):
  * three items on one bound queue for one CPU; w0 burns X, sleeps 2X, burns
  * X; w1 and w2 burn X then sleep 2X. With max_active >= 3:
  *  - w1 starts while w0 sleeps (after w0's sleep began, before it ended);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Nested waits without hints do not deadlock (DESIGN.md §2 "Concurrency
- * management": blocking is learnt "by a monitor that inspects running
- * workers ... without any hint"; "deadlock when all workers block" is a
- * bug; kernel-semantics.md A.8 "when the only running worker blocks ... an
- * idle worker is woken immediately, so the CPU never idles while work is
- * queued"):
+ * Nested waits without hints do not deadlock (docs/design.md §3
+ * "Concurrency management": without any hint, blocking is learnt by the
+ * monitor, which inspects running workers; a deadlock when all workers
+ * block is a bug; as in the kernel's kernel/workqueue.c, when the only
+ * running worker blocks with work queued, an idle worker is woken at once,
+ * so the CPU never idles while work is queued):
  * on a process limited to 2 CPUs, 8 parent items on uwq_system_wq first
  * meet (all 8 blocked at once in sem_wait on a rendezvous semaphore), then
  * each queues a child item on the same queue and waits for it in sem_wait,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Preemption is never taken for blocking (DESIGN.md §2 "Concurrency
- * management": "preemption must never count as blocking"; "Target: about
- * one runnable worker per CPU plus one per blocked item, never one thread
- * per item"; kernel-semantics.md A.8: wq_worker_sleeping is called only for
- * a voluntary sleep, "Preemption does not count"):
+ * Preemption is never taken for blocking (docs/design.md §3 "Concurrency
+ * management": preemption never counts as blocking, so CPU-bound items
+ * never make threads: about one runnable worker per CPU plus one per
+ * blocked item, never one thread per item; in the kernel, schedule() calls
+ * wq_worker_sleeping() only for a voluntary sleep, never for preemption):
  * with CPU-intensive detection off (cpu_intensive_ns = 0, so only blocking
  * detection acts), two CPU-bound items per CPU on a bound queue, while a
  * plain pthread pinned to each of those CPUs burns CPU and preempts them:

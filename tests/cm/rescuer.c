@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Creation failure never loses or stalls reclaim work (DESIGN.md §2
- * "Concurrency management": "creation failure (EAGAIN, ENOMEM) never loses
- * or stalls work: UWQ_MEM_RECLAIM queues have a rescuer thread summoned by a
- * mayday timer, as in the kernel"; kernel-semantics.md A.11):
+ * Creation failure never loses or stalls reclaim work (docs/design.md §3
+ * "Concurrency management": when workers cannot be made (EAGAIN, ENOMEM),
+ * the mayday timer summons the rescuer thread of each UWQ_MEM_RECLAIM queue
+ * with work waiting, as the kernel's pool_mayday_timeout() and
+ * rescuer_thread() in kernel/workqueue.c do):
  * with mayday 5 ms / 20 ms and a 50 ms creation cooldown, a UWQ_MEM_RECLAIM
  * queue R and a plain queue N, both high-priority bound queues on one CPU
  * whose pool ("<cpu>H") has not started. Worker creation then fails with

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unbound pools spread their running workers over their CPUs (src/wq/pool.c
- * "Placement"; issue 3: "their target is one running worker per CPU in the
- * pool's CPU mask"): a worker that starts an item on a CPU where another
- * running worker of its pool already is, while a CPU of the pool has none,
- * moves itself there before the item's function runs.
+ * "Placement"; docs/design.md §3 "Concurrency management": their target is
+ * one running worker per CPU in the pool's CPU mask): a worker that starts
+ * an item on a CPU where another running worker of its pool already is,
+ * while a CPU of the pool has none, moves itself there before the item's
+ * function runs.
  *
  * The scheduler's choice is taken out of the test by pinning: every unbound
  * worker thread that exists is pinned to CPU a (sched_setaffinity on its

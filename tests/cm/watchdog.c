@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The watchdog names a stuck pool and what it runs (DESIGN.md §2
- * "Concurrency management": "Growth is capped per pool (configurable); at
- * the cap items wait and the watchdog says so"; "A watchdog reports a pool
- * that made no progress past a threshold, naming the stuck function and how
- * long it has run"; header struct uwq_config max_workers/watchdog_ns):
+ * The watchdog names a stuck pool and what it runs (docs/design.md §3
+ * "Concurrency management": growth is capped per pool; a watchdog reports a
+ * pool that made no progress past a threshold, naming the stuck function
+ * and how long it has run; header struct uwq_config max_workers "at the cap
+ * items wait for a running worker, the watchdog says so" and watchdog_ns):
  * with watchdog_ns = 300 ms and max_workers = 2, two items of cm_stuck_fn
  * block (hinted) on a gate on one CPU's pool, so both workers are taken and
  * a third item (cm_waiting_fn) stays queued. On stderr:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A kernel-style driver compiled against uwq's kernel spellings (DESIGN.md
- * §6; issue 5 "Kernel spellings"): the code between the markers is written
+ * A kernel-style driver compiled against uwq's kernel spellings (the
+ * headers in include/uwq/linux/): the code between the markers is written
  * as a kernel driver would be (probe, a threaded IRQ handler, deferred rx
  * work on its own workqueue, a delayed watchdog-timeout work, teardown in
  * kernel order) and uses only <linux/workqueue.h> and <linux/interrupt.h>

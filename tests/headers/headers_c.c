@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The public headers compile as strict C11 with -Wall -Wextra -Werror (DESIGN.md §1). */
+/* The public headers (include/uwq.h) compile as strict C11 with -Wall -Wextra -Werror. */
 #include <uwq.h>
 
 static void fn(struct uwq_work *w) { (void)w; }

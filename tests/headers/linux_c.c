@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The kernel-spelling headers compile as C11 with -Wall -Wextra -Werror (DESIGN.md §6). */
+/* The kernel-spelling headers (include/uwq/linux/) compile as C11 with
+ * -Wall -Wextra -Werror. */
 #include <uwq/linux/async.h>
 #include <uwq/linux/interrupt.h>
 #include <uwq/linux/workqueue.h>

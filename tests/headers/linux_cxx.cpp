@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The kernel-spelling headers compile as C++ with -Wall -Wextra -Werror (DESIGN.md §6).
+// The kernel-spelling headers (include/uwq/linux/) compile as C++ with
+// -Wall -Wextra -Werror.
 #include <uwq/linux/interrupt.h>
 #include <uwq/linux/workqueue.h>
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A line's thread handlers follow its affinity (DESIGN.md §3: "their CPU
- * follows the line's affinity"; irq.h uwq_irq_set_affinity): after
- * setting the line's mask to one CPU, the thread handler's next runs are
- * on that CPU, for each CPU of the process's mask in turn.
+ * A line's thread handlers follow its affinity (irq.h uwq_irq_set_affinity:
+ * "CPUs for the line's thread handlers (applied by each thread at its next
+ * wake-up)"): after setting the line's mask to one CPU, the thread
+ * handler's next runs are on that CPU, for each CPU of the process's mask
+ * in turn.
  */
 #include "irqtest.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GPIO v2 line events against a stand-in (DESIGN.md §3; irq.h
+ * GPIO v2 line events against a stand-in (docs/design.md §4; irq.h
  * uwq_irq_create_gpio): a pipe the test writes struct gpio_v2_line_event
  * records into, as the kernel's line request fd delivers them. One event
  * per record written and waited for; records arriving together merge into

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A line raised by a signal (DESIGN.md §3: signalfd; irq.h
+ * A line raised by a signal (docs/design.md §4: signalfd; irq.h
  * uwq_irq_create_signal): with SIGUSR1 blocked in every thread, each
  * kill() of the process becomes one event on the line, handled on the
  * dispatcher, never by a signal handler. Bad signal numbers are -EINVAL.

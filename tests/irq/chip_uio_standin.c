@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * UIO chip against a stand-in speaking the UIO protocol (DESIGN.md §3;
+ * UIO chip against a stand-in speaking the UIO protocol (docs/design.md §4;
  * irq.h uwq_irq_create_uio_fd): a SOCK_SEQPACKET pair where the test plays
  * the device. The device side writes the 4-byte interrupt count; uwq reads
  * it (a jump of more than one counts as missed interrupts) and re-enables

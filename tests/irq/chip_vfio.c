@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VFIO lines (DESIGN.md §3; irq.h uwq_irq_create_vfio): a VFIO device's
+ * VFIO lines (docs/design.md §4; irq.h uwq_irq_create_vfio): a VFIO device's
  * interrupts need the kernel's VFIO driver, which a CI machine lacks, so
  * this checks the error contract on fds that are not VFIO devices (the
  * SET_IRQS ioctl fails: -ENOTTY, nothing leaked, no line created). The

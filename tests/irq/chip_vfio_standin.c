@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VFIO chip against a stand-in (DESIGN.md §3; irq.h uwq_irq_create_vfio):
- * the test plays the VFIO driver by interposing ioctl() (the executable's
- * definition wins over libc's for the library's calls). For the stand-in
- * device fd it answers VFIO_DEVICE_SET_IRQS as the kernel would: it keeps
- * the trigger eventfd, counts masks and unmasks, and "interrupts" by
+ * VFIO chip against a stand-in (docs/design.md §4; irq.h
+ * uwq_irq_create_vfio): the test plays the VFIO driver by interposing ioctl()
+ * (the executable's definition wins over libc's for the library's calls). For
+ * the stand-in device fd it answers VFIO_DEVICE_SET_IRQS as the kernel would:
+ * it keeps the trigger eventfd, counts masks and unmasks, and "interrupts" by
  * signalling that eventfd. Checked: the trigger is installed for the given
- * index and vector; each signal is one event; an INTx line, which VFIO
- * masks when it fires, is unmasked after the primary, and on a oneshot
- * line only after the thread handler; destroy removes the trigger.
+ * index and vector; each signal is one event; an INTx line, which VFIO masks
+ * when it fires, is unmasked after the primary, and on a oneshot line only
+ * after the thread handler; destroy removes the trigger.
  */
 #include <linux/vfio.h>
 #include <stdarg.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Custom chips implement the same ops as the built-in ones (DESIGN.md §3;
- * irq.h struct uwq_irq_chip): a chip over a pipe whose ack consumes one
- * byte and whose mask/unmask are recorded. Each byte written is one event;
- * on a oneshot line the chip's mask is called when the event is taken and
- * its unmask only after the thread handler returns; release is called at
- * destroy.
+ * Custom chips implement the same ops as the built-in ones
+ * (docs/design.md §4; irq.h struct uwq_irq_chip): a chip over a pipe whose
+ * ack consumes one byte and whose mask/unmask are recorded. Each byte
+ * written is one event; on a oneshot line the chip's mask is called when
+ * the event is taken and its unmask only after the thread handler returns;
+ * release is called at destroy.
  */
 #include "irqtest.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Real devices, when the machine has them (DESIGN.md §3): a UIO device
+ * Real devices, when the machine has them (docs/design.md §4): a UIO device
  * (/dev/uio0) becomes a line that can be requested and freed. Skips (77)
  * with the reason when there is none; GPIO and VFIO need a device set up
  * for the test (a line request, an IOMMU group), which a CI machine lacks,

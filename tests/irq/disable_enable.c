@@ -2,10 +2,9 @@
 /*
  * disable/enable nest by depth, disable_irq waits for running handlers,
  * enable replays an event that arrived while disabled (include/uwq/irq.h
- * uwq_disable_irq_nosync(), uwq_disable_irq(), uwq_enable_irq(); DESIGN.md
- * §3 "disable_irq nests by depth and waits for running handlers, threads
- * included; enable_irq at depth 0 replays an event that arrived while
- * disabled"; kernel-semantics.md B.9, B.10 PENDING/REPLAY):
+ * uwq_disable_irq_nosync(), uwq_disable_irq(), uwq_enable_irq(); as the
+ * kernel's disable_irq()/enable_irq() in kernel/irq/manage.c, with the
+ * PENDING/REPLAY resend of kernel/irq/resend.c check_irq_resend()):
  *  - disable twice, enable once: a raise is not delivered; enable again:
  *    delivered exactly once;
  *  - uwq_disable_irq() called while the thread handler is held on a gate

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uwq_dump() prints lines in the /proc/interrupts layout (DESIGN.md §5,
- * issue 4 "Counters and dump"): a header of CPU columns, then per line
- * "<irq>:" with one count per CPU (summing to the events delivered), the
- * chip name, the trigger and the action names, and a spurious block with
- * the unhandled count and each thread handler's runs.
+ * uwq_dump() prints lines in the /proc/interrupts layout (include/uwq/stats.h
+ * uwq_dump(): "then the interrupt lines in /proc/interrupts layout"): a
+ * header of CPU columns, then per line "<irq>:" with one count per CPU
+ * (summing to the events delivered), the chip name, the trigger and the
+ * action names, and a spurious block with the unhandled count and each thread
+ * handler's runs.
  */
 #include <uwq/stats.h>
 

@@ -4,8 +4,9 @@
  * not own (include/uwq/irq.h uwq_irq_create_fd(): "UWQ_IRQ_LEVEL: the line
  * fires while the fd is readable (the handler must make it unreadable);
  * UWQ_IRQ_EDGE: it fires on each readiness edge"; "a line over any pollable
- * fd, which it does not own"; DESIGN.md §3 built-in chips;
- * kernel-semantics.md B.10 level/edge flows):
+ * fd, which it does not own"; docs/design.md §4 on masking level and edge
+ * lines; the kernel's handle_level_irq() and handle_edge_irq() in
+ * kernel/irq/chip.c):
  *  - LEVEL on a pipe: a written byte fires the line; the handler reads one
  *    byte and answers HANDLED; one write at a time (each waiting for the
  *    previous handling) gives exactly one call per byte and no call ever

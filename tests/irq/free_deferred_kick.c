@@ -3,9 +3,9 @@
  * uwq_free_irq() while the dispatcher still holds a deferred wake-up of the
  * action's thread (src/irq/dispatch.c: thread wake-ups are sent at the end
  * of the dispatcher's batch; include/uwq/irq.h uwq_free_irq(): "waits for
- * its handlers to finish and stops its thread"; kernel-semantics.md B.3:
- * free_irq waits for the handlers in flight, the thread's pending run
- * included, since synchronize_irq waits for threads_active):
+ * its handlers to finish and stops its thread"; as the kernel's free_irq()
+ * in kernel/irq/manage.c, it waits for the handlers in flight, the thread's
+ * pending run included, since synchronize_irq() waits for threads_active):
  *  - the dispatcher is held in line C's primary while A and B are raised,
  *    so A's and B's events come in one batch; A's primary asks for its
  *    thread (deferred), then B's primary holds the batch open;

@@ -4,8 +4,8 @@
  * CMake only builds the .c files of tests/irq, so this file is not a test itself).
  *
  *  - irq_thread_name(): the name an action's thread must carry,
- *    "irq/<n>-<name>" cut to 15 characters (DESIGN.md §3, kernel-semantics
- *    B.7);
+ *    "irq/<n>-<name>" cut to 15 characters (docs/design.md §2, as the
+ *    kernel's setup_irq_thread() in kernel/irq/manage.c names it);
  *  - a *probe line*: an eventfd line with a counting primary. A round trip
  *    (raise it, wait until its primary ran) proves the dispatcher is alive
  *    and has looked at everything that was ready before the raise, so a test

@@ -2,9 +2,10 @@
 /*
  * UWQ_IRQF_ONESHOT keeps the line masked until the woken thread handler has
  * returned (include/uwq/irq.h "UWQ_IRQF_ONESHOT keeps the line masked until
- * every woken thread handler has returned"; DESIGN.md §3 "Oneshot";
- * kernel-semantics.md B.6 "the line stays masked from the hard interrupt
- * until the last woken thread of the line has returned"):
+ * every woken thread handler has returned"; docs/design.md §4; as in the
+ * kernel's kernel/irq/chip.c cond_unmask_irq() and kernel/irq/manage.c
+ * irq_finalize_oneshot(), the line stays masked from the hard interrupt until
+ * the last woken thread of the line has returned):
  *  - while the thread handler is held on a gate, raises do not reach the
  *    primary: its count stays 1 although the dispatcher is seen delivering
  *    another line several times;

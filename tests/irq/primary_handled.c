@@ -2,8 +2,9 @@
 /*
  * The primary handler runs once per delivered event, in the dispatcher
  * (include/uwq/irq.h "the primary handler runs in the dispatcher thread
- * ("uwq-irqd", hard interrupt context)"; DESIGN.md §3 "the primary never
- * runs in the thread that raised the line"; kernel-semantics.md B.1, B.2):
+ * ("uwq-irqd", hard interrupt context)"; docs/design.md §4: the primary
+ * never runs in the thread that raised the line; return values as the
+ * kernel's include/linux/irqreturn.h):
  *  - N raises, each waiting until the previous one was handled, give
  *    exactly N primary calls;
  *  - every call gets the line number and the dev_id given at request;

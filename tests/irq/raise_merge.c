@@ -2,8 +2,9 @@
 /*
  * Raises the dispatcher has not read yet merge into one event (include/
  * uwq/irq.h uwq_irq_raise(): "Raises the dispatcher has not read yet merge
- * into one event, as an eventfd counter does"; DESIGN.md §3; uwq_enable_irq():
- * "at depth 0 an event that arrived while disabled is delivered"):
+ * into one event, as an eventfd counter does"; docs/design.md §4;
+ * uwq_enable_irq(): "at depth 0 an event that arrived while disabled is
+ * delivered"):
  *  - with the line disabled (uwq_disable_irq), 5 raises, then enable:
  *    exactly one primary call, and no more after the dispatcher has been
  *    seen handling another line several times;

@@ -3,8 +3,8 @@
  * A line whose handlers keep answering UWQ_IRQ_NONE is disabled with one
  * "nobody cared" report (include/uwq/irq.h "a line whose handlers answer
  * UWQ_IRQ_NONE to 99,900 of 100,000 events is disabled with one "nobody
- * cared" report"; DESIGN.md §3 "Spurious detection"; kernel-semantics.md
- * B.11):
+ * cared" report"; docs/design.md §4; the kernel's note_interrupt() in
+ * kernel/irq/spurious.c):
  *  - a shared line with two actions whose primaries always answer NONE is
  *    raised continuously (merged raises are fine: the rule counts delivered
  *    events) until the report appears;
@@ -14,12 +14,13 @@
  *    nothing while the dispatcher is seen delivering another line, and no
  *    second report appears;
  *  - a new action joining the disabled shared line re-enables it ("give it
- *    another chance", kernel-semantics.md B.5 "Every install" / B.11
- *    "Re-enable"): a raise then reaches all three primaries;
+ *    another chance", as the kernel's __setup_irq() in kernel/irq/manage.c
+ *    does on every install): a raise then reaches all three primaries;
  *  - on a second, non-shared line driven to the report the same way,
  *    freeing the action and requesting a fresh one starts the line again
- *    (B.5 "First action: ... clear stale state (SPURIOUS_DISABLED, ...),
- *    then start the line"): the fresh action's primary is called.
+ *    (__setup_irq() again: the first action clears stale state,
+ *    SPURIOUS_DISABLED included, then starts the line): the fresh action's
+ *    primary is called.
  * If the machine is too slow to deliver 100,000 events within the deadline
  * the test skips and says how many it managed.
  */
@@ -201,8 +202,8 @@ int main(void)
 	probe_roundtrip(&p, 3);
 	WAIT_UNTIL_FOR(2 * NSEC_PER_SEC, atomic_load(&calls_fresh) >= 1,
 		   "the first action requested on a line disabled as spurious is never called: "
-		   "the line was not started again (kernel-semantics B.5: the first action clears "
-		   "SPURIOUS_DISABLED and starts the line)");
+		   "the line was not started again (as the kernel's __setup_irq(), the first action "
+		   "clears SPURIOUS_DISABLED and starts the line)");
 
 	PHASE("teardown");
 	CHECK(uwq_free_irq(irq, &dev_fresh) != NULL, "free returned NULL");

@@ -2,8 +2,8 @@
 /*
  * uwq_synchronize_irq() waits until no handler of the line runs, primary
  * and thread handlers both (include/uwq/irq.h "wait until no handler of
- * @irq runs, threads included"; DESIGN.md §3 "synchronize_irq waits for
- * both handler kinds"; kernel-semantics.md B.9 synchronize_irq):
+ * @irq runs, threads included"; as the kernel's synchronize_irq() in
+ * kernel/irq/manage.c, which waits for both handler kinds):
  *  - on an idle line (no handler running, with and without a thread
  *    handler) it returns;
  *  - while a primary is stalled on a gate (a test may stall a primary

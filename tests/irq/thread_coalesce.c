@@ -3,9 +3,9 @@
  * Wakes of a thread that is already due to run coalesce into one run
  * (include/uwq/irq.h "waking a thread that is already due to run coalesces
  * into one run: a thread handler must handle everything outstanding";
- * DESIGN.md §3 "The thread flag is coalescing: wakes while the thread runs
- * yield one more run, not many"; kernel-semantics.md B.7 "test-and-set
- * RUNTHREAD; if it was already set → return"):
+ * docs/design.md §4: wakes coalesce into one more run, as in the kernel's
+ * __irq_wake_thread() in kernel/irq/handle.c, which test-and-sets RUNTHREAD
+ * and returns if it was already set):
  *  - on a non-oneshot line, the thread handler blocks on a gate in its
  *    first run; meanwhile K raises are each delivered (the primary count
  *    reaches K+1, each returning WAKE_THREAD);

@@ -2,10 +2,11 @@
 /*
  * UWQ_IRQ_WAKE_THREAD runs the action's thread handler in the action's own
  * thread (include/uwq/irq.h "UWQ_IRQ_WAKE_THREAD to run the slow part in
- * the action's own thread ("irq/<n>-<name>")"; DESIGN.md §3 "Each is named
- * irq/<irq number>-<name>, cut to 15 characters"; kernel-semantics.md B.2,
- * B.7 "One kthread per action"; B.3 "handler == NULL → the default primary
- * handler (it only returns WAKE_THREAD)"):
+ * the action's own thread ("irq/<n>-<name>")"; docs/design.md §2: one
+ * thread per threaded action, named irq/<irq number>-<name>, cut to 15
+ * characters as the kernel's comm is; uwq_request_threaded_irq() @handler:
+ * "NULL for the default one (wakes the thread; requires UWQ_IRQF_ONESHOT)",
+ * as the kernel's request_threaded_irq() in kernel/irq/manage.c):
  *  - N raises (each waiting for the previous thread run) give N primary
  *    calls and N thread runs, with the right irq and dev_id;
  *  - every run is on one thread, named "irq/<n>-<name>" cut to 15
@@ -14,8 +15,8 @@
  *  - a NULL primary with UWQ_IRQF_ONESHOT (the default primary) also wakes
  *    the thread, once per raise;
  *  - a primary that returns WAKE_THREAD without a thread handler gets one
- *    "uwq: " warning in all (B.2 "a one-time warning", IRQTF_WARNED), and
- *    its line keeps being delivered.
+ *    "uwq: " warning in all (as the kernel's one-time warning, flagged by
+ *    IRQTF_WARNED), and its line keeps being delivered.
  */
 #include "irqtest.h"
 

@@ -3,8 +3,8 @@
  * Forced threading: UWQ_THREADIRQS=1 runs every primary not marked
  * UWQ_IRQF_NO_THREAD in a thread, oneshot (include/uwq/irq.h
  * "UWQ_THREADIRQS=1 in the environment (read at first use) runs every
- * primary not marked UWQ_IRQF_NO_THREAD in a thread, oneshot"; DESIGN.md §3
- * "Forced threading"; kernel-semantics.md B.8):
+ * primary not marked UWQ_IRQF_NO_THREAD in a thread, oneshot"; the kernel's
+ * threadirqs mode, irq_setup_forced_threading() in kernel/irq/manage.c):
  *  - set with setenv() before the first uwq call;
  *  - a primary-only action (uwq_request_irq) runs its primary on a thread
  *    named "irq/<n>-<name>", not on "uwq-irqd", once per raise;

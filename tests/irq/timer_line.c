@@ -3,7 +3,7 @@
  * A periodic timer line fires repeatedly until it is freed and destroyed
  * (include/uwq/irq.h uwq_irq_create_timer(): "a periodic line (timerfd)";
  * uwq_free_irq(): "detach the action: waits for its handlers to finish";
- * DESIGN.md §3 built-in chips, timerfd):
+ * docs/design.md §4 chips, timerfd):
  *  - uwq_irq_create_timer(2 ms) with a counting primary: it is called
  *    repeatedly (at least 5 times), with its irq and dev_id;
  *  - while the line is disabled it is not called; enabled again, it fires

@@ -2,8 +2,8 @@
 /*
  * uwq_irq_wake_thread() runs an action's thread handler as a WAKE_THREAD
  * return would, without any event (include/uwq/irq.h uwq_irq_wake_thread();
- * DESIGN.md §3; kernel-semantics.md B.3 irq_wake_thread "exactly as a
- * WAKE_THREAD return would"):
+ * docs/design.md §4; the kernel's irq_wake_thread() in kernel/irq/manage.c,
+ * which wakes it exactly as a WAKE_THREAD return would):
  *  - each call runs the thread handler once, in the action's
  *    "irq/<n>-<name>" thread, and never calls the primary;
  *  - on a shared line it wakes only the action with that dev_id;

@@ -4,10 +4,10 @@
  * uwq_cancel_work() waits for a running instance when the item is claimed
  * by a colliding worker of another pool.
  *
- * Contract (include/uwq/workqueue.h, DESIGN.md §2, kernel-semantics.md A.7
- * G7): uwq_cancel_work() "removes @w if pending. Does not wait for a running
- * instance. Context: any thread." uwq_mod_delayed_work() likewise never
- * waits for a run (kernel: callable from IRQ context).
+ * Contract (include/uwq/workqueue.h; the kernel's cancel_work() in
+ * kernel/workqueue.c): uwq_cancel_work() "removes @w if pending. Does not
+ * wait for a running instance. Context: any thread." uwq_mod_delayed_work()
+ * likewise never waits for a run (kernel: callable from IRQ context).
  *
  * Steps:
  *  1. item X runs on an unbound queue A and blocks on a gate (the test holds

@@ -5,8 +5,8 @@
  * the thread handler; the next event then runs the primary again while the
  * thread handler is still running.
  *
- * Contract (DESIGN.md §3, include/uwq/irq.h): "UWQ_IRQF_ONESHOT keeps the
- * line masked until every woken thread handler has returned."
+ * Contract (include/uwq/irq.h; docs/design.md §4): "UWQ_IRQF_ONESHOT keeps
+ * the line masked until every woken thread handler has returned."
  *
  * The window (src/irq): handle_event() masks the oneshot line, sets
  * inprogress and runs the primaries without desc->lock; threads_oneshot is

@@ -6,7 +6,8 @@
  *
  * Contract (include/uwq/workqueue.h): uwq_flush_delayed_work() fires the
  * timer if armed, "then flush it": wait for the last queueing to finish
- * running (DESIGN.md §2, kernel-semantics.md A.7 G3).
+ * running (uwq_flush_work(), as the kernel's flush_work() in
+ * kernel/workqueue.c).
  *
  * The race (src/wq/flush.c uwq_flush_delayed_work):
  *   A: uwq__timer_steal(dw) -> true (takes tm.lock, clears WORK_TIMER,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * wq_diff - randomized differential test of the work-item state machine
- * against a reference model (DESIGN.md §2; kernel-semantics.md A.2, A.7
- * G1-G8; docs/verification.md explains the model in full).
+ * against a reference model (the contract of include/uwq/workqueue.h, which
+ * keeps the kernel's kernel/workqueue.c guarantees; docs/verification.md
+ * explains the model in full).
  *
  *   wq_diff [--quick | --stress] [--seed S] [--ops N] [--threads T]
  *           [--hang-secs H] [--avoid BUG]... [--verbose]
@@ -36,28 +37,33 @@
  *   cons         cancel/mod calls that returned true                   (<=)
  *   runs_started, runs_finished   counted inside the work function
  * and checks, after every step:
- *  I1 no item runs on two workers at once (G2);
+ *  I1 no item runs on two workers at once (non-reentrancy);
  *  I2 no run without a queueing: runs_started + cons <= pot_created;
  *  I3 flush_work / flush_delayed_work: the last instance created before the
  *     call is consumed on return, and if it ran its run has finished:
- *     runs_finished + cons_pot >= created(at the call) (G3); one run may
- *     still be in progress if a cancel or mod raced with the flush (the
- *     cancelled instance was the last one; the run before it goes on);
+ *     runs_finished + cons_pot >= created(at the call) (uwq_flush_work());
+ *     one run may still be in progress if a cancel or mod raced with the
+ *     flush (the cancelled instance was the last one; the run before it
+ *     goes on);
  *  I4 cancel_work_sync / cancel_delayed_work_sync: on return the item is
  *     not pending and not running, provided no other thread began a
- *     queueing of it meanwhile (G6 says exactly that);
+ *     queueing of it meanwhile (the kernel's cancel_work_sync() says
+ *     exactly that);
  *  I5 flush_workqueue / drain_workqueue(q): every instance created on q by
  *     an immediate queueing that returned before the call is consumed and
- *     finished (G4, G5), counted per (item, queue);
+ *     finished (uwq_flush_workqueue(), uwq_drain_workqueue()), counted per
+ *     (item, queue);
  *  I6 max_active: at most max_active items of a queue run at once (per CPU
- *     for a bound queue, in total for an unbound one) (A.4);
+ *     for a bound queue, in total for an unbound one) (uwq_alloc_workqueue()
+ *     @max_active);
  *  I7 ordered queues: one item at a time, and an instance whose immediate
  *     queueing returned before another's queueing call began starts first
- *     (G8), with instances attributed exactly (see "ordered items");
+ *     (uwq_alloc_ordered_workqueue()), with instances attributed exactly
+ *     (see "ordered items");
  *  I8 at the end, after every timer was fired and every queue flushed:
  *     runs_started == runs_finished == created - cons, with both bounds
- *     tight, and every item idle (G1: every queueing gave exactly one run
- *     or one successful cancel).
+ *     tight, and every item idle (pending dedupe: every queueing gave
+ *     exactly one run or one successful cancel).
  *
  * QUEUES. Limited queues hold only their own ("homed") items, so the
  * tester knows which queue a run belongs to: bound max_active 2 and
@@ -568,7 +574,7 @@ static void cancel_sync_checked(struct targ *a, struct item *it)
 	rf = atomic_load(&it->runs_finished);
 	rs = atomic_load(&it->runs_started);
 	if (b0 != d0 || atomic_load(&it->ext_begun) != b0)
-		return;	/* another thread queued it meanwhile: G6 promises nothing */
+		return;	/* another thread queued it meanwhile: no promise then */
 	/* Another thread's cancel holds PENDING for a moment while it grabs an
 	 * idle item: then the bit says nothing about a pending instance. */
 	if (cb0 != ce0 || atomic_load(&it->cons_begun) != cb0 + 1)

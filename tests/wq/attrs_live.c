@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Attributes applied to a live unbound queue lose, duplicate and leak
- * nothing (DESIGN.md §4 "Runtime attributes: CPU mask, nice, affinity
- * scope ... changeable on a live workqueue without losing items;
- * priorities never leak between pools"; header:
+ * nothing (attributes are changeable on a live workqueue without losing
+ * items, and priorities never leak between pools; header:
  * uwq_apply_workqueue_attrs() "Items queued before the call run where
  * they were queued; later ones go to the new pools. Nothing is lost or
  * run twice; flush and drain cover both, and uwq_workqueue_set_max_active()

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Affinity scopes lay out an unbound queue's pools from the sysfs topology,
- * or from a fake tree named by UWQ_SYSFS_ROOT (DESIGN.md §2 "Concurrency
- * management": "laid out by an affinity scope (cpu, smt, cache, numa,
- * system) read from sysfs, overridable by a fake topology so 64-CPU,
- * 4-node layouts can be tested"; header: enum uwq_affn_scope,
- * uwq_apply_workqueue_attrs(), uwq_workqueue_get_attrs(),
- * uwq_workqueue_cpu_pod(); src/wq/topology.c and attrs.c build_table()).
+ * or from a fake tree named by UWQ_SYSFS_ROOT (scopes cpu, smt, cache, numa
+ * and system; the fake topology lets 64-CPU, 4-node layouts be tested;
+ * header: enum uwq_affn_scope, uwq_apply_workqueue_attrs(),
+ * uwq_workqueue_get_attrs(), uwq_workqueue_cpu_pod(); src/wq/topology.c
+ * and attrs.c build_table()).
  * With a fake 64-CPU machine (4 nodes of 16 CPUs, 2 last-level caches per
  * node, SMT pairs numbered c and c+32, L1/L2 indexes beside the L3 and on
  * half the CPUs listed after it), for every CPU 0..63:

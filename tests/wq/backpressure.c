@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Backpressure (DESIGN.md §4: uwq_workqueue_set_max_pending() and
+ * Backpressure (uwq/workqueue.h uwq_workqueue_set_max_pending() and
  * uwq_try_queue_work() -> 0, -EALREADY, -EAGAIN, -ESHUTDOWN: never silent
  * unbounded queueing). On an ordered queue held by a gated item:
  *  - with max_pending 4, four try_queue calls succeed and the fifth gets

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bad input gets the documented error, never a crash (STYLE.md "Errors";
- * the Return: lines of include/uwq/workqueue.h; kernel-semantics.md A.4 for
- * the clamping of max_active):
+ * the Return: lines of include/uwq/workqueue.h; the kernel's
+ * wq_clamp_max_active() in kernel/workqueue.c for the clamping of
+ * max_active):
  *  - constructors: NULL name, unknown flag bits, negative max_active give
  *    NULL with errno EINVAL; max_active above UWQ_MAX_ACTIVE is clamped with
  *    one warning and the queue works;

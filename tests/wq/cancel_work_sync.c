@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cancel_work_sync leaves the item idle (DESIGN.md §2 "cancel_work_sync
- * removes it if pending and waits if running, and the item is guaranteed
- * idle on return even if it requeues itself"; kernel-semantics.md A.7 G6,
- * G7):
+ * cancel_work_sync leaves the item idle (include/uwq/workqueue.h
+ * uwq_cancel_work_sync(): "remove @w if pending and wait for a running
+ * instance; on return @w is idle, even if it requeues itself";
+ * uwq_cancel_work() and uwq_cancel_delayed_work(), which do not wait; as
+ * the kernel's cancel_work_sync() and cancel_work() in kernel/workqueue.c):
  *  - a self-requeueing item on the system queue is idle after the cancel and
  *    never runs again (checked across two flushes of the queue), and can be
  *    queued again afterwards;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * drain_workqueue (DESIGN.md §2 "drain_workqueue repeats until the queue
- * stays empty (chained self-queueing included) and refuses new outside work
- * meanwhile"; kernel-semantics.md A.7 G5):
+ * drain_workqueue (include/uwq/workqueue.h uwq_drain_workqueue(): "flush
+ * @wq until it stays empty. Meanwhile only @wq's own items may queue on it
+ * (chained queueing); other queueings return false and are reported once";
+ * as the kernel's drain_workqueue() in kernel/workqueue.c):
  *  - it returns only when chains have ended: an item requeueing itself K
  *    times, and two items queueing each other K times, all ran;
  *  - while it drains, the queue's own items may still queue on it, but a

@@ -3,10 +3,10 @@
  * A failure at a workqueue-side fault site gives the documented error or a
  * retry; no item is ever lost or run twice, and nothing hangs (STYLE.md
  * "Tests": fault injection; src/internal/fault.h; the Return: lines of
- * include/uwq/workqueue.h, ordered.h and async.h; DESIGN.md §2 "creation
- * failure never loses or stalls work"). uwq is started before any fault
- * is armed: an allocation failure while uwq starts aborts by design
- * (src/wq/init.c).
+ * include/uwq/workqueue.h, ordered.h and async.h; docs/design.md §3
+ * "Concurrency management": creation failure never loses or stalls work).
+ * uwq is started before any fault is armed: an allocation failure while
+ * uwq starts aborts by design (src/wq/init.c).
  *
  * "alloc" site:
  *  - uwq_alloc_workqueue() (plain, unbound, highpri, UWQ_MEM_RECLAIM),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * flush_work waits for the last queueing (DESIGN.md §2 "flush_work waits for
- * the last queueing of the item to finish"; kernel-semantics.md A.7 G3):
+ * flush_work waits for the last queueing (include/uwq/workqueue.h
+ * uwq_flush_work(): "wait for the last queueing of @w to finish running";
+ * as the kernel's flush_work() in kernel/workqueue.c):
  *  - after uwq_flush_work() returns, the run caused by the last queueing
  *    made before the call has completed (each run records the newest
  *    queueing sequence it could see);
@@ -182,7 +183,8 @@ static void seq_fn(struct uwq_work *w)
 		atomic_fetch_add(&seq_overlap, 1);
 	burn_us(5);
 	atomic_fetch_sub(&seq_running, 1);
-	/* Runs never overlap (G2), so a plain store keeps `completed` monotonic. */
+	/* Runs never overlap (non-reentrancy), so a plain store keeps
+	 * `completed` monotonic. */
 	atomic_store(&completed, s);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * flush_workqueue waits for what was queued before the call, not after
- * (DESIGN.md §2 "flush_workqueue waits for everything queued before the
- * call"; kernel-semantics.md A.7 G4):
+ * (include/uwq/workqueue.h uwq_flush_workqueue(): "wait for every item
+ * queued on @wq before the call"; as the kernel's flush_workqueue() in
+ * kernel/workqueue.c, which waits for inactive items too):
  * N items wait on gate 1 (with max_active 2, most of them are still inactive
  * when the flush starts). A thread starts the flush; once it sleeps inside
  * the flush, M more items are queued, gated by gate 2 which opens only after

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fork() (DESIGN.md §4 "fork"; the rule is in src/wq/fork.c and the header):
+ * fork() (the rule is in src/wq/fork.c and the header, uwq/workqueue.h):
  * the child gets a fresh uwq. While the parent has an item running on the
  * system queue, an item waiting behind max_active on its own queue, an
  * armed delayed item, an interrupt line with a threaded handler and async

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A work function may free its own work item (DESIGN.md §2 work items are
- * caller-owned; kernel-semantics.md A.7 G9: "the pool copies everything it
- * needs first and afterwards uses only the address for comparisons").
+ * A work function may free its own work item (work items are caller-owned:
+ * include/uwq/workqueue.h; as in the kernel's process_one_work(), the pool
+ * copies everything it needs first and afterwards uses only the address
+ * for comparisons).
  * Thousands of malloc'd items, and delayed items, each freed by its own
  * function, on bound, unbound, high-priority and ordered queues. Under ASan
  * any later touch of the item by uwq is a heap-use-after-free report; the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * max_active bounds a queue's concurrency (DESIGN.md §2 max_active;
- * kernel-semantics.md A.4; header: "in total for unbound" queues):
+ * max_active bounds a queue's concurrency (header: uwq_alloc_workqueue()
+ * @max_active, "in total" for unbound queues with one pod; as the kernel's
+ * max_active in kernel/workqueue.c):
  * an unbound queue with max_active 2 and 20 items that block (with
  * uwq_blocking_begin/end, so the pool itself would run more) never runs more
  * than 2 at once, and does run 2; finishing one activates the next;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Non-reentrancy (DESIGN.md §2 "Non-reentrancy"; kernel-semantics.md A.7 G2,
- * which uwq extends to requeueing on another workqueue, as its header says):
- * an item never runs on two workers at once, even when it is requeued on
- * another CPU or another workqueue while it runs. And (G1) every successful
+ * Non-reentrancy (include/uwq/workqueue.h; the kernel's rule, from
+ * kernel/workqueue.c find_worker_executing_work(), which uwq extends to
+ * requeueing on another workqueue, as its header says): an item never runs
+ * on two workers at once, even when it is requeued on another CPU or
+ * another workqueue while it runs. And (pending dedupe) every successful
  * queueing gives exactly one run, so once everything is flushed the number
  * of runs equals the number of queue calls that returned true.
  *

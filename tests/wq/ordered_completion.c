@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ordered completion (DESIGN.md §4 "btrfs"; uwq/ordered.h): items' run
+ * Ordered completion (uwq/ordered.h, after btrfs's workers): items' run
  * steps overlap, their complete steps run one at a time in exactly the
  * order the items were queued, each after its own run, and each release
  * step follows its complete step. With random run times (seed printed; set

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ordered workqueue (DESIGN.md §2 "ordered queues run one item at a time in
- * queueing order"; kernel-semantics.md A.7 G8, G12):
+ * Ordered workqueue (include/uwq/workqueue.h uwq_alloc_ordered_workqueue():
+ * "a queue that runs one item at a time, in queueing order"; as the
+ * kernel's alloc_ordered_workqueue()):
  *  - 4 threads each submit 2000 items with increasing sequence numbers; the
  *    items record (thread, seq) in execution order: each thread's order is
  *    preserved and no two items ever run at once;

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pending dedupe (DESIGN.md §2 "Pending dedupe"; kernel-semantics.md A.7 G1):
+ * Pending dedupe (include/uwq/workqueue.h "Pending dedupe"):
  * queueing an item that is already pending returns false and does nothing,
  * so many queueings before it runs give one run. PENDING is cleared just
  * before the function runs: a queueing during the run (from another thread,
  * or the item requeueing itself) succeeds and gives exactly one more run.
- * And no wakeup is lost (kernel-semantics.md A.2 memory-order rule): a run
- * follows every queue call, true or false, and sees what the caller stored
- * before it.
+ * And no wakeup is lost (the kernel's memory-order rule for PENDING,
+ * kernel/workqueue.c set_work_pool_and_clear_pending()): a run follows
+ * every queue call, true or false, and sees what the caller stored before
+ * it.
  */
 #include <uwq/workqueue.h>
 

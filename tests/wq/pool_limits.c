@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pool limits change at run time (DESIGN.md §4 "pool limits (reserve,
- * cap, idle timeout) changeable"; §2 "Growth is capped per pool
- * (configurable)", "Idle workers are reaped after a timeout, keeping a
- * small reserve"; header: struct uwq_pool_limits, uwq_set_pool_limits(),
- * uwq_configure()). One CPU's bound pool is grown by items that block
- * (hinted) on a gate; its workers are counted by name ("uwq/<cpu>:<n>").
+ * Pool limits change at run time (docs/design.md §3 "Concurrency
+ * management": growth is capped per pool, idle workers beyond a reserve
+ * exit after a timeout; header: struct uwq_pool_limits "limits of every
+ * pool, changeable at run time", uwq_set_pool_limits(), uwq_configure()).
+ * One CPU's bound pool is grown by items that block (hinted) on a gate;
+ * its workers are counted by name ("uwq/<cpu>:<n>").
  *  - set before first use (the first uwq call), the limits are those uwq
  *    starts with: a burst stops at that cap; uwq_configure() is then
  *    -EBUSY; before first use both may be called and the last one wins;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Randomized stress of the workqueue core (DESIGN.md §2; kernel-semantics.md
- * A.7 G1 "one run per successful queueing", G2 "non-reentrancy", and the
- * flush / cancel_sync postconditions of include/uwq/workqueue.h).
+ * Randomized stress of the workqueue core (include/uwq/workqueue.h: pending
+ * dedupe, one run per successful queueing; non-reentrancy; and the flush /
+ * cancel_sync postconditions).
  *
  * K = 64 work items (8 of them delayed), three workqueues (bound with
  * max_active 4, unbound, ordered) plus uwq_system_wq. THREADS test threads

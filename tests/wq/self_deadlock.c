@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Misuse that would hang is reported, not hung on (DESIGN.md §2 "Misuse that
- * would hang is detected and reported"; kernel-semantics.md A.7 G3, G6: the
- * kernel deadlocks here and lockdep complains, uwq returns):
+ * Misuse that would hang is reported, not hung on (include/uwq/workqueue.h:
+ * "misuse that would hang (a work item waiting for itself) is reported";
+ * the kernel's flush_work() and cancel_work_sync() deadlock here and
+ * lockdep complains, uwq returns):
  *  - uwq_flush_work() of the running item from itself returns false;
  *  - uwq_cancel_work_sync() of itself returns false (also the delayed form);
  *  - uwq_flush_workqueue() of an ordered queue from its own item returns

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The system workqueues need no set-up (DESIGN.md §2 "The system workqueues
- * need no setup; pools start lazily on first use. uwq_shutdown() (optional)
- * drains them and joins every thread"; kernel-semantics.md A.5):
+ * The system workqueues need no set-up (include/uwq/workqueue.h: "The
+ * system workqueues: no setup needed; their pools start on first use";
+ * uwq_shutdown() drains them and joins every uwq thread; as the kernel's
+ * system_wq and friends, kernel/workqueue.c workqueue_init_early()):
  *  - each of uwq_system_wq, _highpri_wq, _long_wq, _unbound_wq and
  *    _freezable_wq runs an item with no set-up;
  *  - uwq_schedule_work() queues on uwq_system_wq (its flush waits for it);

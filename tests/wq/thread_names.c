@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Worker threads are named (DESIGN.md §2 "Threads are named (uwq/<pool>:<n>
- * ...) so top -H and gdb show them"; header: "uwq/0:1", "uwq/1:2H" for high
- * priority, "uwq/u0:3" for unbound pools):
+ * Worker threads are named (docs/design.md §2: uwq/<pool>:<n>, so top -H
+ * and gdb show them; header: "uwq/0:1", "uwq/1:2H" for high priority,
+ * "uwq/u0:3" for unbound pools):
  *  - while an item runs, some thread in /proc/self/task/x/comm starts "uwq/";
  *  - the running worker's own name (from /proc and pthread_getname_np)
  *    starts "uwq/" and has the form uwq/<pool>:<n>, with an "H" suffix on a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Introspection (header: uwq_work_busy(), uwq_work_pending(),
- * uwq_current_work(); kernel-semantics.md A.6 work_busy / current_work):
+ * uwq_current_work(); the kernel's work_busy() and current_work()):
  *  - an idle item is 0 / not pending;
  *  - an item queued behind a blocked one is PENDING (not RUNNING);
  *  - a running item, seen from another thread, is RUNNING; requeued while it
