@@ -29,10 +29,12 @@
  * (an interrupt thread, say) making that call narrows nothing. Later
  * changes to any thread's mask are not followed: there is one bound pool
  * (and one high-priority pool) per CPU read then, and unbound pools and
- * attributes use those CPUs. Without /proc the main thread's mask is
- * used, then the caller's. With UWQ_SYSFS_ROOT set (a fake topology,
- * below), the CPUs its devices/system/cpu/online lists are the ones served
- * instead.
+ * attributes use those CPUs. uwq's other threads (timer, monitor,
+ * rescuers, the interrupt dispatcher and interrupt threads) start on the
+ * process's CPUs read when each starts, never on their creator's mask.
+ * Without /proc the main thread's mask is used, then the caller's. With
+ * UWQ_SYSFS_ROOT set (a fake topology, below), the CPUs its
+ * devices/system/cpu/online lists are the ones served instead.
  *
  * Function names in reports come from dladdr(); link programs with
  * -rdynamic (CMake: ENABLE_EXPORTS) to see names of functions that live in

@@ -3,9 +3,11 @@
  * uwq serves the process's CPUs whichever thread touches it first
  * (workqueue.h, "Which CPUs uwq serves"): a thread pinned to one CPU makes
  * the first uwq call, as an interrupt thread may. Still every CPU of the
- * process gets a bound pool, and an unbound queue of scope system runs
- * its items on a worker allowed on all of them. Once, such a first caller
- * left a program with a one-CPU unbound pool.
+ * process gets a bound pool, an unbound queue of scope system runs its
+ * items on a worker allowed on all of them, and the service threads the
+ * pinned thread caused to start (the timer, a rescuer, the monitor if it
+ * runs) are not pinned either. Once, such a first caller left a program
+ * with a one-CPU unbound pool.
  */
 #include <uwq/workqueue.h>
 
@@ -70,6 +72,34 @@ static void list_cpus(const cpu_set_t *set, char *buf, size_t len)
 			n += (size_t)snprintf(buf + n, len - n, "%s%d", n ? "," : "", c);
 }
 
+/* Every "uwq-" service thread except the dispatcher (pinned by design) runs on @want. */
+static int check_service_threads(const cpu_set_t *want)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	char comm[64], got[256], exp[256];
+	int seen = 0;
+
+	CHECK(d, "opendir /proc/self/task: %s", strerror(errno));
+	list_cpus(want, exp, sizeof(exp));
+	while ((de = readdir(d)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		cpu_set_t set;
+
+		if (tid <= 0 || !task_comm(tid, comm, sizeof(comm)))
+			continue;
+		if (strncmp(comm, "uwq-", 4) != 0 || strcmp(comm, "uwq-irqd") == 0)
+			continue;
+		CHECK(sched_getaffinity(tid, sizeof(set), &set) == 0, "sched_getaffinity(%s): %s", comm,
+		      strerror(errno));
+		list_cpus(&set, got, sizeof(got));
+		CHECK(CPU_EQUAL(&set, want), "%s runs on CPUs {%s}, the process's are {%s}", comm, got, exp);
+		seen++;
+	}
+	closedir(d);
+	return seen;
+}
+
 int main(void)
 {
 	struct uwq_workqueue_attrs bound;
@@ -106,6 +136,13 @@ int main(void)
 	list_cpus(&item_cpus, got, sizeof(got));
 	CHECK(CPU_EQUAL(&item_cpus, &process_cpus), "the unbound item ran on a worker allowed CPUs {%s}, want {%s}",
 	      got, exp);
+
+	PHASE("service threads");
+	/* The timer fired, so it named itself; the rescuer names itself too. */
+	WAIT_UNTIL(count_tasks_named("uwq-timer") == 1 && count_tasks_named("uwq-R-pinned_fi") == 1,
+		   "uwq-timer threads: %d, uwq-R-pinned_fi threads: %d", count_tasks_named("uwq-timer"),
+		   count_tasks_named("uwq-R-pinned_fi"));
+	CHECK(check_service_threads(&process_cpus) >= 2, "the timer and the rescuer were not checked");
 
 	uwq_destroy_workqueue(wq);
 	CHECK(uwq_shutdown() == 0, "shutdown");
