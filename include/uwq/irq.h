@@ -236,7 +236,11 @@ UWQ_API void uwq_irq_wake_thread(int irq, void *dev_id);
 
 /**
  * uwq_irq_set_affinity() - CPUs for the line's thread handlers (applied by
- * each thread at its next wake-up).
+ * each thread at its next wake-up). Until it is called, a line's threads
+ * run on the dispatcher's CPU: the last of the process's CPUs (the union
+ * of its threads' masks, see uwq/workqueue.h) read when the dispatcher
+ * starts, with the first line; the mask of the thread that creates a line
+ * or requests a handler does not matter.
  * Return: 0; -EINVAL for an unknown line, NULL or an empty mask.
  */
 UWQ_API int uwq_irq_set_affinity(int irq, const cpu_set_t *mask);

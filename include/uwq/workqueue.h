@@ -21,6 +21,21 @@
  * function may block: the pool notices (see uwq_blocking_begin()) and lets
  * another worker run the items queued behind it.
  *
+ * Which CPUs uwq serves: the process's CPUs, that is the union of the
+ * affinity masks of all the process's threads (Linux has no per-process
+ * mask), read once at first use: by the first call that needs the pools,
+ * whichever thread makes it, and again at the first use after
+ * uwq_shutdown() or in a child after fork(). A thread pinned to one CPU
+ * (an interrupt thread, say) making that call narrows nothing. Later
+ * changes to any thread's mask are not followed: there is one bound pool
+ * (and one high-priority pool) per CPU read then, and unbound pools and
+ * attributes use those CPUs. uwq's other threads (timer, monitor,
+ * rescuers, the interrupt dispatcher and interrupt threads) start on the
+ * process's CPUs read when each starts, never on their creator's mask.
+ * Without /proc the main thread's mask is used, then the caller's. With
+ * UWQ_SYSFS_ROOT set (a fake topology, below), the CPUs its
+ * devices/system/cpu/online lists are the ones served instead.
+ *
  * Function names in reports come from dladdr(); link programs with
  * -rdynamic (CMake: ENABLE_EXPORTS) to see names of functions that live in
  * the executable rather than an address.
@@ -286,9 +301,9 @@ UWQ_API bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w);
 /**
  * uwq_queue_work_on() - queue @w on @wq for CPU @cpu.
  *
- * For bound queues @cpu picks the pool; a CPU outside the process's
- * affinity mask falls back to a valid one (as the kernel runs work for an
- * offline CPU elsewhere). Unbound queues ignore @cpu.
+ * For bound queues @cpu picks the pool; a CPU uwq does not serve (see
+ * the top of this file) falls back to a valid one (as the kernel runs
+ * work for an offline CPU elsewhere). Unbound queues ignore @cpu.
  * Context and return: as uwq_queue_work().
  */
 UWQ_API bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <uwq/common.h>
 
+#include "internal/cpus.h"	/* uwq__thread_create(): the "thread_create" site */
+
 enum uwq__fault_site {
 	UWQ_FAULT_WORKER_CREATE,	/* pthread_create of a pool worker */
 	UWQ_FAULT_ALLOC,		/* allocations made for an API call */
@@ -41,16 +43,6 @@ static inline void *uwq__zalloc(size_t size)
 		return NULL;
 	}
 	return calloc(1, size);
-}
-
-/* pthread_create() of a uwq thread other than a pool worker (rescuers,
- * interrupt threads, the dispatcher, timer, monitor and exporter), failing
- * at the "thread_create" site: 0 or a positive errno, as pthread_create. */
-static inline int uwq__thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-	int err = uwq__fault(UWQ_FAULT_THREAD_CREATE);
-
-	return err ? err : pthread_create(t, attr, fn, arg);
 }
 
 /* For a system call at @site: -1 with errno set when failing, else 0. */

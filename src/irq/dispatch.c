@@ -7,7 +7,9 @@
  * DESIGN
  * One epoll thread, "uwq-irqd", SCHED_FIFO 51 where permitted (above the
  * handler threads at 50, as a hard interrupt is above its threads), pinned
- * to the last allowed CPU, where lines' threads run by default. One
+ * to the last of the process's CPUs when it starts (uwq__process_cpus(),
+ * not the mask of the thread that made the first line, which may be pinned
+ * elsewhere), where lines' threads run by default. One
  * dispatcher means a line is never run by two dispatchers at once, the
  * kernel's INPROGRESS guarantee, for free. The flow for an event:
  * if the line is disabled or has no handler, remember it (pending) and
@@ -72,6 +74,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "internal/cpus.h"
 #include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/irq.h"
@@ -346,9 +349,13 @@ static void *dispatcher(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 51 };
 	struct epoll_event ev[32];
+	cpu_set_t one_cpu;
 
 	(void)arg;
 	in_dispatcher = true;
+	CPU_ZERO(&one_cpu);
+	CPU_SET(uwq__irq_dispatch_cpu, &one_cpu);
+	pthread_setaffinity_np(pthread_self(), sizeof(one_cpu), &one_cpu);
 	pthread_setname_np(pthread_self(), "uwq-irqd");
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);	/* best effort; irq threads warn */
 	while (!atomic_load_sc(&dsp.stop)) {
@@ -381,7 +388,7 @@ int uwq__irq_dispatch_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	pthread_attr_t attr;
-	cpu_set_t one_cpu;
+	cpu_set_t cpus;
 	sigset_t all;
 	int err;
 
@@ -398,23 +405,17 @@ int uwq__irq_dispatch_init(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
 	/*
-	 * Pinned, and lines' threads default to the same CPU (the kernel's
-	 * irq threads follow the effective affinity of their hard irq): a
-	 * wake from primary to thread is then a same-CPU wake, ~4 µs here,
-	 * instead of ~70 µs across CPUs. The last allowed CPU, since the
-	 * first is where a process's main thread usually runs.
+	 * Pinned (it pins itself: uwq__thread_create() starts it on all the
+	 * process's CPUs), and lines' threads default to the same CPU (the
+	 * kernel's irq threads follow the effective affinity of their hard
+	 * irq): a wake from primary to thread is then a same-CPU wake, ~4 µs
+	 * here, instead of ~70 µs across CPUs. The last of the process's
+	 * CPUs, since the first is where a process's main thread usually runs.
 	 */
-	if (sched_getaffinity(0, sizeof(one_cpu), &one_cpu) == 0) {
-		int cpu = -1;
-
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &one_cpu))
-				cpu = c;
-		CPU_ZERO(&one_cpu);
-		CPU_SET(cpu, &one_cpu);
-		pthread_attr_setaffinity_np(&attr, sizeof(one_cpu), &one_cpu);
-		uwq__irq_dispatch_cpu = cpu;
-	}
+	uwq__process_cpus(&cpus);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &cpus))
+			uwq__irq_dispatch_cpu = c;
 	err = -uwq__thread_create(&dsp.thread, &attr, dispatcher, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)
@@ -422,6 +423,7 @@ int uwq__irq_dispatch_init(void)
 	dsp.running = true;
 	return 0;
 fail:
+	uwq__irq_dispatch_cpu = -1;
 	if (dsp.epfd >= 0)
 		close(dsp.epfd);
 	if (dsp.resend_fd >= 0)

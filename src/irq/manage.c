@@ -108,8 +108,6 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 	desc->masked = true;
 	pthread_mutex_init(&desc->lock, NULL);
 	pthread_cond_init(&desc->wait, NULL);
-	if (sched_getaffinity(0, sizeof(desc->affinity), &desc->affinity))
-		CPU_ZERO(&desc->affinity);
 	if (desc->fd < 0) {
 		err = -EINVAL;
 		goto fail;
@@ -141,10 +139,10 @@ int uwq__irq_create(const struct uwq_irq_chip *chip, void *chip_data, bool edge,
 		pthread_mutex_unlock(&irqs.lock);
 		goto fail;
 	}
-	if (uwq__irq_dispatch_cpu >= 0) {	/* threads follow the dispatcher's CPU */
-		CPU_ZERO(&desc->affinity);
-		CPU_SET(uwq__irq_dispatch_cpu, &desc->affinity);
-	}
+	/* Threads follow the dispatcher's CPU, which does not depend on
+	 * the calling thread's mask (dispatch.c). */
+	CPU_ZERO(&desc->affinity);
+	CPU_SET(uwq__irq_dispatch_cpu, &desc->affinity);
 	store_release(&irqs.lines[irq], desc);
 	pthread_mutex_unlock(&irqs.lock);
 	return irq;

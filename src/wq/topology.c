@@ -5,10 +5,15 @@
  * wq_pod_types, init_pod_type; Documentation/core-api/workqueue.rst
  * "Affinity Scopes").
  *
- * DESIGN: bound pools exist for the CPUs in the process's affinity mask at
- * first use (sched_getaffinity), not for the machine's CPU count: under
- * taskset or a cpuset, pools for CPUs the process may not use would never
- * run. A CPU number maps to a pool index through a dense table, so the
+ * DESIGN: bound pools exist for the process's CPUs at first use
+ * (uwq__process_cpus(): the union of its threads' affinity masks, read
+ * once, whichever thread calls first), not for the machine's CPU count:
+ * under taskset or a cpuset, pools for CPUs the process may not use would
+ * never run. Not the calling thread's mask: a first caller pinned to one
+ * CPU would leave every pool on that CPU for the life of the process.
+ * Later changes to the masks are not followed (the pools' CPUs are fixed
+ * at publication); uwq_shutdown() and fork() start over at the next use.
+ * A CPU number maps to a pool index through a dense table, so the
  * queue path pays one sched_getcpu() (1.4 ns here, rseq) and one load.
  * A CPU outside the mask (the caller's own affinity differs, or the mask
  * changed since) falls back to a valid index, as the kernel runs work for
@@ -25,7 +30,7 @@
  *
  * Tests and odd machines: UWQ_SYSFS_ROOT names a directory used instead of
  * /sys. When it sets one, the CPUs listed in its
- * devices/system/cpu/online replace the affinity mask too, so a test can
+ * devices/system/cpu/online replace the process's CPUs too, so a test can
  * lay out 64 CPUs on 4 nodes on a 2-CPU machine (workers for CPUs that do
  * not exist run unpinned).
  * CONCURRENCY: written once in uwq__topology_init() under uwq__g.lock before
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/cpus.h"
 #include "internal/log.h"
 #include "internal/wq.h"
 
@@ -213,9 +219,8 @@ int uwq__topology_init(void)
 
 	if (root && *root && read_cpulist(root, "devices/system/cpu/online", &set)) {
 		/* a fake topology: its CPUs are the ones served */
-	} else if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) == 0) {
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
+	} else {
+		uwq__process_cpus(&set);
 	}
 	if (!root || !*root)
 		root = "/sys";
