@@ -188,8 +188,17 @@ UWQ_API void uwq_destroy_workqueue(struct uwq_workqueue *wq);
  *   UWQ_AFFN_SYSTEM  every allowed CPU in one pod
  * UWQ_AFFN_DFL means the process default: UWQ_AFFINITY_SCOPE (cpu, smt,
  * cache, numa or system), read at first use, else cache. Topology comes
- * from /sys, or from the directory UWQ_SYSFS_ROOT names (see
- * src/wq/topology.c: a fake tree for tests).
+ * from /sys, or from the directory UWQ_SYSFS_ROOT names, which stands in
+ * for /sys (tests lay out 64 CPUs on 4 nodes this way). uwq reads these
+ * files under it, each a CPU list such as "0-3,8":
+ *   devices/system/cpu/online                        the CPUs served
+ *   devices/system/cpu/cpuN/topology/thread_siblings_list        smt
+ *   devices/system/cpu/cpuN/cache/indexK/level and shared_cpu_list:
+ *     the index with the highest level is the last-level cache   cache
+ *   devices/system/node/nodeM/cpulist                            numa
+ * A missing file widens the pod to the next scope (no cache data: the
+ * node; no node data: every CPU), so a pod is never smaller than the
+ * machine says.
  */
 enum uwq_affn_scope {
 	UWQ_AFFN_DFL = 0,
