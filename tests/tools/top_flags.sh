@@ -21,7 +21,7 @@ wait_until 30 seg_exists || { cat "$tmp/target.log" >&2; fail "no segment from t
 
 flagged() {
 	run_top "$tmp/out" "$tmp/err" --once "$nic_pid" &&
-		grep -qE '^ +[0-9]+ cpu[0-9]+ +-?[0-9]+ +2 +0 .* 1 +[0-9]+ +[0-9]+ STALL [0-9.]+m?s HOG 2$' "$tmp/out"
+		grep -qE '^ +[0-9]+ cpu[0-9]+ +-?[0-9]+ +2 +0 .* 1 +[0-9]+ +[0-9]+ +([0-9.]+|-) STALL [0-9.]+m?s HOG 2$' "$tmp/out"
 }
 wait_until 60 flagged || { cat "$tmp/out" "$tmp/err" >&2; fail "no pool row with STALL and HOG 2 in 60 s"; }
 grep -qE '^! pool [0-9]+ \(cpu[0-9]+\): 1 item pending, none started for [0-9.]+m?s$' "$tmp/out" ||

@@ -45,7 +45,7 @@ alt_on() { [ "$(tm display -p -t "$pane" '#{alternate_on}')" = 1 ]; }
 # A frame with all three tables, proto's rates, and the shared line.
 frame_ok() {
 	alt_on && capture &&
-		grep -q '^POOL CPUS  *NICE WORKERS IDLE RUN PEND CREATED REAPED FLAGS' "$tmp/screen" &&
+		grep -q '^POOL CPUS  *NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU% FLAGS' "$tmp/screen" &&
 		grep -q "^WORKQUEUE  *QUEUED/s   DONE/s  ACT INACT QLAT p50/p99  RUN p50/p99  CPU%" "$tmp/screen" &&
 		grep -q '^IRQ CHIP     ACTIONS  *EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99' "$tmp/screen" &&
 		grep -qE '^proto +[0-9.]+k? +[0-9.]+k? ' "$tmp/screen" &&

@@ -71,8 +71,8 @@ ok_text() {
 wait_until 60 ok_text || { cat "$tmp/out" "$tmp/err" >&2; fail "--once: no proto and line rows with rates"; }
 for h in "^uwq-top  pid $nic_pid \(nic-sim\)  [0-9]+ CPUs  snapshot every 100ms, " \
 	 "pools  [0-9]+ queues  [0-9]+ lines  rates over [0-9.]+s  p50/p99 recent$" \
-	 '^POOL CPUS +NICE WORKERS IDLE RUN PEND CREATED REAPED FLAGS$' \
-	 '^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ ' \
+	 '^POOL CPUS +NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU% FLAGS$' \
+	 '^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9kM]+ +[0-9kM]+ +[0-9.]+( |$)' \
 	 '^WORKQUEUE {8}QUEUED/s   DONE/s  ACT INACT QLAT p50/p99  RUN p50/p99  CPU%$' \
 	 '^events_unbound ' \
 	 '^IRQ CHIP     ACTIONS   EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99$'; do
