@@ -47,7 +47,14 @@
  * counts workers now running an item past the CPU-intensive threshold;
  * BLK n workers now blocked inside an item (normal for blocking work,
  * shown so a pool growing its workers is explained). A line disabled as
- * spurious, or disabled at all, is reported in the alert rows.
+ * spurious, or disabled at all, is reported in the alert rows. A line's
+ * MERGED column (JSON "missed", the name of the first version) counts
+ * events its chip folded into another before the handler ran: eventfd
+ * raises and timerfd expirations that came while one was pending, merged
+ * VFIO and signalfd signals, UIO count and GPIO seqno gaps. The handler
+ * ran once for them; they are not interrupts lost by uwq. The legend
+ * (legend[]) says all this in the view: after the tables when the rows
+ * allow, on key ?, at the end of --once and in --help.
  *
  * Security: the segment is 0600, so only the exporting user and root can
  * read it (shm_open gives EACCES otherwise, reported as such). Names come
@@ -106,6 +113,23 @@ static double opt_delay = 1.0;
 static double opt_stall = 1.0;
 static bool opt_once, opt_json;
 static bool show_totals;	/* key t: percentiles since start, not recent */
+static bool show_legend;	/* key ?: the legend instead of the tables */
+
+/* What the columns and flags mean: the view (key ?, --once) and --help. */
+static const char *const legend[] = {
+	"FLAGS   STALL t  work pending and no item started for t (--stall, default 1 s)",
+	"        HOG n    n workers running an item past the CPU-intensive threshold",
+	"        BLK n    n workers blocked inside an item (normal for blocking work)",
+	"CPU%    pool: CPU time its worker threads used (their CPU clocks), 100 = 1 CPU",
+	"        queue: estimated from its timed items (1 in UWQ_STATS_SAMPLE), scaled",
+	"        down where needed so queues never add up to more than their pools used",
+	"p50/p99 upper edge of the log2 bucket holding the percentile: the value is at",
+	"        most that and over half of it; >2.1s: the last bucket, which has none",
+	"MERGED  events folded into one handler call: raises or timer ticks that came",
+	"        while one was pending, UIO count and GPIO seqno gaps (JSON: missed)",
+	"KEYS    q quit  t recent/since-start percentiles  space refresh  ? legend",	/* last */
+};
+#define NR_LEGEND	((int)(sizeof(legend) / sizeof(legend[0])))
 
 /* ---------------------------------------------------------------- segment */
 
@@ -993,7 +1017,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 		 v->g->pid, buf[0], h->nr_cpus, h->interval_ms, age);
 	fr->top[0].attr = ATTR_NONE;
 	snprintf(fr->top[1].text, TEXT_MAX, "%u pools  %u queues  %u lines  %s  p50/p99 %s%s",
-		 h->nr_pools, h->nr_wqs, h->nr_lines, win, lat, opt_once ? "" : "   q:quit t:toggle");
+		 h->nr_pools, h->nr_wqs, h->nr_lines, win, lat, opt_once ? "" : "  ?:legend q:quit");
 	fr->top[1].attr = ATTR_NONE;
 	if (view_stale(v))
 		alert(fr, "! no new snapshot for %.1f s: process stopped, or its export thread stuck",
@@ -1068,7 +1092,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 	}
 
 	/* Lines */
-	snprintf(fr->sec[2].head.text, TEXT_MAX, "IRQ CHIP     %-*s EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99",
+	snprintf(fr->sec[2].head.text, TEXT_MAX, "IRQ CHIP     %-*s EVENTS/s SPURIOUS MERGED THREAD/s PRI p50/p99 THR p50/p99",
 		 act_w, "ACTIONS");
 	fr->sec[2].n = 0;
 	for (uint32_t i = 0; i < h->nr_lines; i++) {
@@ -1145,6 +1169,9 @@ static void print_text(FILE *f, const struct frame *fr, int cols)
 		for (int i = 0; i < fr->sec[s].n; i++)
 			fprintf(f, "%.*s\n", w, fr->sec[s].rows[i].text);
 	}
+	fputc('\n', f);
+	for (int i = 0; i < NR_LEGEND - 1; i++)	/* no keys here */
+		fprintf(f, "%.*s\n", w, legend[i]);
 }
 
 /* --------------------------------------------------------------- terminal */
@@ -1340,7 +1367,22 @@ static void pick_rows(const struct section *s, int k, bool *keep)
 	}
 }
 
-/* Fit the frame in @rows x @cols; sections share the rows left evenly. */
+/* The legend after a blank row, as many rows of it as @left allows. */
+static void draw_legend(struct outbuf *o, int left, int cols)
+{
+	struct row r = { .attr = ATTR_NONE };
+
+	for (int i = -1; i < NR_LEGEND && i < left - 1; i++) {
+		snprintf(r.text, TEXT_MAX, "%s", i < 0 ? "" : legend[i]);
+		ob_row(o, &r, cols, false);
+	}
+}
+
+/*
+ * Fit the frame in @rows x @cols; sections share the rows left evenly,
+ * and the legend follows if the rows left after them hold all of it.
+ * Key ?: the legend in place of the sections.
+ */
 static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 {
 	int left, give[3] = { 0, 0, 0 }, nal = fr->nr_alerts, more = fr->more_alerts;
@@ -1351,6 +1393,12 @@ static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 	ob_str(o, "\033[H");
 	for (int i = 0; i < 2 && i < rows; i++, first = false)
 		ob_row(o, &fr->top[i], cols, first);
+	if (show_legend) {
+		draw_legend(o, rows - 2, cols);
+		ob_str(o, "\033[J");
+		put(o->s ? o->s : "");
+		return;
+	}
 	left = rows - 2 - 3 * 2;	/* a blank row and a head per section */
 	if (left < 0)
 		left = 0;
@@ -1406,6 +1454,8 @@ static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 			ob_row(o, &r, cols, false);
 		}
 	}
+	if (rows >= 2 + 3 * 2 && left > NR_LEGEND)
+		draw_legend(o, left, cols);
 	ob_str(o, "\033[J");
 	put(o->s ? o->s : "");
 }
@@ -1484,6 +1534,8 @@ static int interactive(const struct segment *g, struct snap snaps[3])
 					show_totals = !show_totals, redraw = 1;
 				else if (key[i] == ' ')
 					next = 0;
+				else if (key[i] == '?')
+					show_legend = !show_legend, redraw = 1;
 			}
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
@@ -1616,11 +1668,12 @@ static void usage(FILE *f)
 		"      --stall SECONDS  flag a pool STALL when work is pending and no item\n"
 		"                       started for this long (default 1)\n"
 		"  -h, --help           this text\n"
-		"Keys: q quit, t recent/since-start latency percentiles, space refresh.\n"
-		"CPU%%: a pool's is the CPU time its worker threads used (their CPU\n"
-		"clocks), 100 = one CPU; a queue's is estimated from its timed items and\n"
-		"scaled down where needed so queues never add up to more than their pools.\n",
+		"JSON: the CPU%% columns are cpu_percent of pools and workqueues; MERGED is\n"
+		"missed and missed_per_s of lines (names kept from the first version).\n"
+		"\n",
 		prog);
+	for (int i = 0; i < NR_LEGEND; i++)
+		fprintf(f, "%s\n", legend[i]);
 }
 
 static bool parse_seconds(const char *s, double *out)

@@ -126,7 +126,10 @@ UWQ_API int uwq_pool_stats(int i, struct uwq_pool_stats *st);
  * struct uwq_irq_stats - one interrupt line. events_cpu[c] counts events
  * whose primary handlers ran on CPU c (CPUs beyond UWQ_IRQ_STATS_CPUS
  * wrap); unhandled the events nobody claimed; missed the events the chip
- * says were lost (UIO count jumps, GPIO seqno gaps); thread_runs the runs
+ * folded into another before the handler ran (eventfd raises and timerfd
+ * expirations that came while one was pending, merged VFIO and signalfd
+ * signals, UIO count jumps, GPIO seqno gaps): the handler ran once for
+ * all of them, so these are merged, not lost by uwq; thread_runs the runs
  * of the line's thread handlers. primary_latency: from uwq_irq_raise()
  * (software lines) or the dispatcher's wake-up (other chips) to the first
  * primary handler; thread_latency: from the primary's WAKE_THREAD to the

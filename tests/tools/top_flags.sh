@@ -31,7 +31,7 @@ grep -qE '^! pool [0-9]+ \(cpu[0-9]+\): 2 workers running a CPU-intensive item$'
 
 run_top "$tmp/out" "$tmp/err" --once --stall 3600 "$nic_pid"
 [ "$top_rc" -eq 0 ] || fail "--stall 3600: exit $top_rc"
-! grep -q 'STALL' "$tmp/out" || { cat "$tmp/out" >&2; fail "STALL despite --stall 3600"; }
+! grep -qE '^ +[0-9]+ cpu[0-9]+ .* STALL |none started' "$tmp/out" || { cat "$tmp/out" >&2; fail "STALL despite --stall 3600"; }
 grep -qE ' HOG 2$' "$tmp/out" || { cat "$tmp/out" >&2; fail "HOG gone with --stall 3600"; }
 
 find_python
