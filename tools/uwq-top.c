@@ -34,13 +34,27 @@
  * bucket has none (">2.1s" in text, UINT64_MAX in JSON), an empty
  * histogram gives 0 ("-" in text).
  *
+ * CPU%: a pool's is the CPU time its worker threads used in the window
+ * (read from their thread CPU clocks by the exporter), so it can never
+ * exceed what the process used. A queue's own cpu_ns is an estimate that
+ * can (wall time in the function, sampled: eight workers waiting for one
+ * CPU read 800 %); the view shows it scaled down, where needed, to what
+ * the pools that run the queue's items used (view_cpu()).
+ *
  * Flags: a pool is STALLed when work has been pending with no item
  * started for --stall seconds (default 1 s: far beyond any healthy
  * queueing delay, well before the library's 30 s watchdog report); HOG n
  * counts workers now running an item past the CPU-intensive threshold;
  * BLK n workers now blocked inside an item (normal for blocking work,
  * shown so a pool growing its workers is explained). A line disabled as
- * spurious, or disabled at all, is reported in the alert rows.
+ * spurious, or disabled at all, is reported in the alert rows. A line's
+ * MERGED column (JSON "missed", the name of the first version) counts
+ * events its chip folded into another before the handler ran: eventfd
+ * raises and timerfd expirations that came while one was pending, merged
+ * VFIO and signalfd signals, UIO count and GPIO seqno gaps. The handler
+ * ran once for them; they are not interrupts lost by uwq. The legend
+ * (legend[]) says all this in the view: after the tables when the rows
+ * allow, on key ?, at the end of --once and in --help.
  *
  * Security: the segment is 0600, so only the exporting user and root can
  * read it (shm_open gives EACCES otherwise, reported as such). Names come
@@ -63,6 +77,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +100,9 @@
 #define TEXT_MAX		512			/* widest row kept */
 #define NAME_MIN		16			/* name columns at 80 columns */
 #define SEGMENT_MAX		(64u << 20)		/* v1 with 1024 CPUs: ~1 MiB */
+/* A pool element of the first v1 segments ends before cpu_ns. */
+#define POOL_SIZE_MIN		offsetof(struct uwq_export_pool, cpu_ns)
+#define POOL_HAS_CPU(h)		((h)->pool_size >= sizeof(struct uwq_export_pool))
 
 enum { ATTR_NONE, ATTR_HEAD, ATTR_ALERT };
 
@@ -95,6 +113,23 @@ static double opt_delay = 1.0;
 static double opt_stall = 1.0;
 static bool opt_once, opt_json;
 static bool show_totals;	/* key t: percentiles since start, not recent */
+static bool show_legend;	/* key ?: the legend instead of the tables */
+
+/* What the columns and flags mean: the view (key ?, --once) and --help. */
+static const char *const legend[] = {
+	"FLAGS   STALL t  work pending and no item started for t (--stall, default 1 s)",
+	"        HOG n    n workers running an item past the CPU-intensive threshold",
+	"        BLK n    n workers blocked inside an item (normal for blocking work)",
+	"CPU%    pool: CPU time its worker threads used (their CPU clocks), 100 = 1 CPU",
+	"        queue: estimated from its timed items (1 in UWQ_STATS_SAMPLE), scaled",
+	"        down where needed so queues never add up to more than their pools used",
+	"p50/p99 upper edge of the log2 bucket holding the percentile: the value is at",
+	"        most that and over half of it; >2.1s: the last bucket, which has none",
+	"MERGED  events folded into one handler call: raises or timer ticks that came",
+	"        while one was pending, UIO count and GPIO seqno gaps (JSON: missed)",
+	"KEYS    q quit  t recent/since-start percentiles  space refresh  ? legend",	/* last */
+};
+#define NR_LEGEND	((int)(sizeof(legend) / sizeof(legend[0])))
 
 /* ---------------------------------------------------------------- segment */
 
@@ -155,8 +190,7 @@ static const char *header_check(const struct uwq_export_header *h, size_t maplen
 		return "segment version not supported by this uwq-top";
 	if (h->size < sizeof(*h) || h->size > maplen)
 		return "segment size inconsistent with its header";
-	if (!array_ok(h->pools_off, h->nr_pools, h->max_pools, h->pool_size,
-		      sizeof(struct uwq_export_pool), h->size) ||
+	if (!array_ok(h->pools_off, h->nr_pools, h->max_pools, h->pool_size, POOL_SIZE_MIN, h->size) ||
 	    !array_ok(h->wqs_off, h->nr_wqs, h->max_wqs, h->wq_size, sizeof(struct uwq_export_wq), h->size) ||
 	    !array_ok(h->lines_off, h->nr_lines, h->max_lines, h->line_size,
 		      sizeof(struct uwq_export_line), h->size))
@@ -373,9 +407,12 @@ static int segment_read(const struct segment *g, struct snap *s, char *err, size
 	return -1;
 }
 
+/* Pool @i of @s; fields the segment's pool_size leaves out are 0. */
 static void snap_pool(const struct snap *s, uint32_t i, struct uwq_export_pool *p)
 {
-	memcpy(p, s->buf + s->h.pools_off + (size_t)i * s->h.pool_size, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	memcpy(p, s->buf + s->h.pools_off + (size_t)i * s->h.pool_size,
+	       POOL_HAS_CPU(&s->h) ? sizeof(*p) : POOL_SIZE_MIN);
 }
 
 static void snap_wq(const struct snap *s, uint32_t i, struct uwq_export_wq *q)
@@ -413,6 +450,22 @@ static double per_s(uint64_t now, uint64_t then, double secs)
 	return (double)(now - then) / secs;
 }
 
+/*
+ * Which pools a queue's items run on: a bound queue's on the per-CPU pools
+ * (the highpri ones if UWQ_HIGHPRI), an unbound queue's on unbound pools.
+ */
+enum { CLS_BOUND, CLS_BOUND_HI, CLS_UNBOUND, NR_CLS };
+
+static int pool_class(const struct uwq_pool_stats *s)
+{
+	return s->cpu < 0 ? CLS_UNBOUND : s->nice < 0 ? CLS_BOUND_HI : CLS_BOUND;
+}
+
+static int wq_class(unsigned flags)
+{
+	return flags & UWQ_UNBOUND ? CLS_UNBOUND : flags & UWQ_HIGHPRI ? CLS_BOUND_HI : CLS_BOUND;
+}
+
 /* A view: the current snapshot, and the one rates are computed against. */
 struct view {
 	const struct segment	*g;
@@ -420,7 +473,10 @@ struct view {
 	const struct snap	*prev;	/* NULL: no rates */
 	double			secs;	/* cur - prev, writer's clock */
 	uint64_t		age_ns;	/* of cur, reader's clock */
+	double			wq_cpu_scale[NR_CLS];	/* see view_cpu(); < 0: no figure */
 };
+
+static void view_cpu(struct view *v);
 
 static void view_init(struct view *v, const struct segment *g, const struct snap *cur,
 		      const struct snap *prev)
@@ -436,6 +492,7 @@ static void view_init(struct view *v, const struct segment *g, const struct snap
 		v->secs = (double)(cur->h.snapshot_ns - prev->h.snapshot_ns) / 1e9;
 	}
 	v->age_ns = now > cur->h.snapshot_ns ? now - cur->h.snapshot_ns : 0;
+	view_cpu(v);
 }
 
 static bool view_stale(const struct view *v)
@@ -450,11 +507,15 @@ static bool view_stale(const struct view *v)
 struct pool_row {
 	struct uwq_export_pool	p;
 	bool			stalled;
+	bool			has_cpu;	/* the segment has cpu_ns */
+	double			cpu_pct;	/* -1: no figure */
 };
 
 struct wq_row {
 	struct uwq_export_wq	q;
-	double			queued_rate, started_rate, completed_rate, cpu_pct;
+	double			queued_rate, started_rate, completed_rate;
+	double			cpu_est_pct;	/* from cpu_ns: sampled, may exceed real CPU */
+	double			cpu_pct;	/* the same, bounded by its pools' CPU */
 	bool			recent;		/* the histograms below are valid */
 	struct uwq_hist		recent_ql, recent_rt;
 };
@@ -466,10 +527,30 @@ struct line_row {
 	struct uwq_hist		recent_pl, recent_tl;
 };
 
+/* Pools are matched by id. */
+static bool prev_pool(const struct view *v, int id, struct uwq_export_pool *out)
+{
+	for (uint32_t j = 0; j < v->prev->h.nr_pools; j++) {
+		snap_pool(v->prev, j, out);
+		if (out->s.id == id)
+			return true;
+	}
+	return false;
+}
+
 static void pool_derive(const struct view *v, uint32_t i, struct pool_row *r)
 {
+	struct uwq_export_pool o;
+
 	snap_pool(v->cur, i, &r->p);
 	r->stalled = r->p.s.pending > 0 && (double)r->p.stall_ns >= opt_stall * 1e9;
+	r->has_cpu = POOL_HAS_CPU(&v->cur->h);
+	r->cpu_pct = -1;
+	if (r->has_cpu && v->prev && POOL_HAS_CPU(&v->prev->h) && prev_pool(v, r->p.s.id, &o)) {
+		r->cpu_pct = per_s(r->p.cpu_ns, o.cpu_ns, v->secs);
+		if (r->cpu_pct >= 0)
+			r->cpu_pct /= 1e7;	/* ns per s -> percent of one CPU */
+	}
 }
 
 /* Queues are matched by name and rank among equal names: names need not be unique. */
@@ -494,20 +575,66 @@ static bool prev_wq(const struct view *v, uint32_t i, const char *name, struct u
 static void wq_derive(const struct view *v, uint32_t i, struct wq_row *r)
 {
 	struct uwq_export_wq o;
+	double scale;
 
 	snap_wq(v->cur, i, &r->q);
-	r->queued_rate = r->started_rate = r->completed_rate = r->cpu_pct = -1;
+	r->queued_rate = r->started_rate = r->completed_rate = r->cpu_est_pct = r->cpu_pct = -1;
 	r->recent = false;
 	if (!v->prev || !prev_wq(v, i, r->q.s.name, &o))
 		return;
 	r->queued_rate = per_s(r->q.s.queued, o.s.queued, v->secs);
 	r->started_rate = per_s(r->q.s.started, o.s.started, v->secs);
 	r->completed_rate = per_s(r->q.s.completed, o.s.completed, v->secs);
-	r->cpu_pct = per_s(r->q.s.cpu_ns, o.s.cpu_ns, v->secs);
-	if (r->cpu_pct >= 0)
-		r->cpu_pct /= 1e7;	/* ns per s -> percent of one CPU */
+	r->cpu_est_pct = per_s(r->q.s.cpu_ns, o.s.cpu_ns, v->secs);
+	if (r->cpu_est_pct >= 0)
+		r->cpu_est_pct /= 1e7;	/* ns per s -> percent of one CPU */
+	scale = v->wq_cpu_scale[wq_class(r->q.s.flags)];
+	if (r->cpu_est_pct == 0 || (r->cpu_est_pct > 0 && scale >= 0))
+		r->cpu_pct = r->cpu_est_pct * (scale > 0 ? scale : 0);
 	r->recent = hist_delta(&r->q.s.queue_latency, &o.s.queue_latency, &r->recent_ql) &&
 		    hist_delta(&r->q.s.run_time, &o.s.run_time, &r->recent_rt);
+}
+
+/*
+ * A queue's cpu_ns is sampled wall time in its work function minus the
+ * blocking uwq knew of (stats.c): it counts time spent waiting for a CPU
+ * and unhinted sleeps nobody noticed, so eight workers sharing one CPU
+ * showed 800 %. A pool's cpu_ns is the real CPU time of its threads
+ * (export.c). Each class of pools (bound, bound highpri, unbound) ran its
+ * queues' items, so the queues of a class share what its pools used: when
+ * their estimates add up to more, all are scaled down to fit. A queue's
+ * figure is then never above real CPU, and is its own estimate whenever
+ * that is plausible. Without pool CPU times (an older segment) or a rate
+ * window, queues get no figure.
+ */
+static void view_cpu(struct view *v)
+{
+	double pools[NR_CLS] = { 0 }, wqs[NR_CLS] = { 0 };
+	bool known[NR_CLS] = { false };
+
+	for (int c = 0; c < NR_CLS; c++)
+		v->wq_cpu_scale[c] = -1;
+	if (!v->prev)
+		return;
+	for (uint32_t i = 0; i < v->cur->h.nr_pools; i++) {
+		struct pool_row p;
+
+		pool_derive(v, i, &p);
+		if (p.cpu_pct >= 0) {
+			pools[pool_class(&p.p.s)] += p.cpu_pct;
+			known[pool_class(&p.p.s)] = true;
+		}
+	}
+	for (uint32_t i = 0; i < v->cur->h.nr_wqs; i++) {
+		struct wq_row q;
+
+		wq_derive(v, i, &q);
+		if (q.cpu_est_pct > 0)
+			wqs[wq_class(q.q.s.flags)] += q.cpu_est_pct;
+	}
+	for (int c = 0; c < NR_CLS; c++)
+		if (known[c])
+			v->wq_cpu_scale[c] = wqs[c] > pools[c] ? pools[c] / wqs[c] : 1;
 }
 
 static void line_derive(const struct view *v, uint32_t i, struct line_row *r)
@@ -641,10 +768,16 @@ static void print_json(FILE *f, const struct view *v)
 		fprintf(f, "%s{\"id\":%d,\"cpu\":%d,\"nr_cpus\":%d,\"nice\":%d,\"started\":%d,"
 			"\"workers\":%d,\"idle\":%d,\"running\":%d,\"pending\":%d,\"max_workers\":%d,"
 			"\"created\":%llu,\"reaped\":%llu,\"stall_ns\":%llu,\"hogs\":%u,\"blocked\":%u,"
-			"\"stalled\":%s}", i ? "," : "", s->id, s->cpu, s->nr_cpus, s->nice, s->started,
+			"\"stalled\":%s", i ? "," : "", s->id, s->cpu, s->nr_cpus, s->nice, s->started,
 			s->workers, s->idle, s->running, s->pending, s->max_workers,
 			(unsigned long long)s->created, (unsigned long long)s->reaped,
 			(unsigned long long)r.p.stall_ns, r.p.hogs, r.p.blocked, r.stalled ? "true" : "false");
+		if (r.has_cpu)
+			fprintf(f, ",\"cpu_ns\":%llu", (unsigned long long)r.p.cpu_ns);
+		else
+			fputs(",\"cpu_ns\":null", f);
+		json_rate(f, "cpu_percent", r.cpu_pct);
+		fputc('}', f);
 	}
 
 	fputs("],\"workqueues\":[", f);
@@ -749,6 +882,15 @@ static void fmt_pct(char *buf, size_t len, const struct uwq_hist *h, bool valid)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%s/%s", a, b);
+}
+
+/* A CPU percentage in at most 5 characters; "-" for none. */
+static void fmt_cpu(char *buf, size_t len, double pct)
+{
+	if (pct < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, pct < 999.95 ? "%.1f" : "%.0f", pct);
 }
 
 static void fmt_rate(char *buf, size_t len, double r)
@@ -875,7 +1017,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 		 v->g->pid, buf[0], h->nr_cpus, h->interval_ms, age);
 	fr->top[0].attr = ATTR_NONE;
 	snprintf(fr->top[1].text, TEXT_MAX, "%u pools  %u queues  %u lines  %s  p50/p99 %s%s",
-		 h->nr_pools, h->nr_wqs, h->nr_lines, win, lat, opt_once ? "" : "   q:quit t:toggle");
+		 h->nr_pools, h->nr_wqs, h->nr_lines, win, lat, opt_once ? "" : "  ?:legend q:quit");
 	fr->top[1].attr = ATTR_NONE;
 	if (view_stale(v))
 		alert(fr, "! no new snapshot for %.1f s: process stopped, or its export thread stuck",
@@ -885,7 +1027,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 
 	/* Pools */
 	snprintf(fr->sec[0].head.text, TEXT_MAX,
-		 "POOL CPUS        NICE WORKERS IDLE RUN PEND CREATED REAPED FLAGS");
+		 "POOL CPUS        NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU%% FLAGS");
 	fr->sec[0].n = 0;
 	for (uint32_t i = 0; i < h->nr_pools; i++) {
 		struct row *r = section_add(&fr->sec[0]);
@@ -913,11 +1055,13 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 			snprintf(flags + n, sizeof(flags) - (size_t)n, "BLK %u", p.p.blocked);
 		fmt_count(buf[0], sizeof(buf[0]), s->created, 7);
 		fmt_count(buf[1], sizeof(buf[1]), s->reaped, 6);
-		snprintf(r->text, TEXT_MAX, "%4d %-11s %4d %7d %4d %3d %4d %7s %6s %s", s->id, cpus, s->nice,
-			 s->workers, s->idle, s->running, s->pending, buf[0], buf[1], flags);
+		fmt_cpu(buf[2], sizeof(buf[2]), p.cpu_pct);
+		snprintf(r->text, TEXT_MAX, "%4d %-11s %4d %7d %4d %3d %4d %7s %6s %5s %s", s->id, cpus, s->nice,
+			 s->workers, s->idle, s->running, s->pending, buf[0], buf[1], buf[2], flags);
 		rtrim(r->text);
 		r->attr = p.stalled || p.p.hogs ? ATTR_ALERT : ATTR_NONE;
-		r->score = (p.stalled || p.p.hogs ? 1e9 : 0) + s->pending + s->running + s->workers - s->idle;
+		r->score = (p.stalled || p.p.hogs ? 1e9 : 0) + s->pending + s->running + s->workers - s->idle +
+			   (p.cpu_pct > 0 ? p.cpu_pct / 100 : 0);
 	}
 
 	/* Workqueues */
@@ -940,10 +1084,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 			fmt_pct(ql, sizeof(ql), &q.recent_ql, q.recent);
 			fmt_pct(rt, sizeof(rt), &q.recent_rt, q.recent);
 		}
-		if (q.cpu_pct < 0)
-			snprintf(cpu, sizeof(cpu), "-");
-		else
-			snprintf(cpu, sizeof(cpu), q.cpu_pct < 999.95 ? "%.1f" : "%.0f", q.cpu_pct);
+		fmt_cpu(cpu, sizeof(cpu), q.cpu_pct);
 		snprintf(r->text, TEXT_MAX, "%-*.*s %8s %8s %4d %5d %12s %12s %5s", wq_w, wq_w, name, buf[0],
 			 buf[1], q.q.s.active, q.q.s.inactive, ql, rt, cpu);
 		r->score = (q.completed_rate > 0 ? q.completed_rate : 0) + q.q.s.active + q.q.s.inactive +
@@ -951,7 +1092,7 @@ static void build_frame(struct frame *fr, const struct view *v, int cols)
 	}
 
 	/* Lines */
-	snprintf(fr->sec[2].head.text, TEXT_MAX, "IRQ CHIP     %-*s EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99",
+	snprintf(fr->sec[2].head.text, TEXT_MAX, "IRQ CHIP     %-*s EVENTS/s SPURIOUS MERGED THREAD/s PRI p50/p99 THR p50/p99",
 		 act_w, "ACTIONS");
 	fr->sec[2].n = 0;
 	for (uint32_t i = 0; i < h->nr_lines; i++) {
@@ -1028,6 +1169,9 @@ static void print_text(FILE *f, const struct frame *fr, int cols)
 		for (int i = 0; i < fr->sec[s].n; i++)
 			fprintf(f, "%.*s\n", w, fr->sec[s].rows[i].text);
 	}
+	fputc('\n', f);
+	for (int i = 0; i < NR_LEGEND - 1; i++)	/* no keys here */
+		fprintf(f, "%.*s\n", w, legend[i]);
 }
 
 /* --------------------------------------------------------------- terminal */
@@ -1223,7 +1367,22 @@ static void pick_rows(const struct section *s, int k, bool *keep)
 	}
 }
 
-/* Fit the frame in @rows x @cols; sections share the rows left evenly. */
+/* The legend after a blank row, as many rows of it as @left allows. */
+static void draw_legend(struct outbuf *o, int left, int cols)
+{
+	struct row r = { .attr = ATTR_NONE };
+
+	for (int i = -1; i < NR_LEGEND && i < left - 1; i++) {
+		snprintf(r.text, TEXT_MAX, "%s", i < 0 ? "" : legend[i]);
+		ob_row(o, &r, cols, false);
+	}
+}
+
+/*
+ * Fit the frame in @rows x @cols; sections share the rows left evenly,
+ * and the legend follows if the rows left after them hold all of it.
+ * Key ?: the legend in place of the sections.
+ */
 static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 {
 	int left, give[3] = { 0, 0, 0 }, nal = fr->nr_alerts, more = fr->more_alerts;
@@ -1234,6 +1393,12 @@ static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 	ob_str(o, "\033[H");
 	for (int i = 0; i < 2 && i < rows; i++, first = false)
 		ob_row(o, &fr->top[i], cols, first);
+	if (show_legend) {
+		draw_legend(o, rows - 2, cols);
+		ob_str(o, "\033[J");
+		put(o->s ? o->s : "");
+		return;
+	}
 	left = rows - 2 - 3 * 2;	/* a blank row and a head per section */
 	if (left < 0)
 		left = 0;
@@ -1289,6 +1454,8 @@ static void draw(struct outbuf *o, struct frame *fr, int rows, int cols)
 			ob_row(o, &r, cols, false);
 		}
 	}
+	if (rows >= 2 + 3 * 2 && left > NR_LEGEND)
+		draw_legend(o, left, cols);
 	ob_str(o, "\033[J");
 	put(o->s ? o->s : "");
 }
@@ -1367,6 +1534,8 @@ static int interactive(const struct segment *g, struct snap snaps[3])
 					show_totals = !show_totals, redraw = 1;
 				else if (key[i] == ' ')
 					next = 0;
+				else if (key[i] == '?')
+					show_legend = !show_legend, redraw = 1;
 			}
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
@@ -1499,8 +1668,12 @@ static void usage(FILE *f)
 		"      --stall SECONDS  flag a pool STALL when work is pending and no item\n"
 		"                       started for this long (default 1)\n"
 		"  -h, --help           this text\n"
-		"Keys: q quit, t recent/since-start latency percentiles, space refresh.\n",
+		"JSON: the CPU%% columns are cpu_percent of pools and workqueues; MERGED is\n"
+		"missed and missed_per_s of lines (names kept from the first version).\n"
+		"\n",
 		prog);
+	for (int i = 0; i < NR_LEGEND; i++)
+		fprintf(f, "%s\n", legend[i]);
 }
 
 static bool parse_seconds(const char *s, double *out)

@@ -43,12 +43,19 @@ struct uwq_export_header {
 
 #define UWQ_EXPORT_TRUNCATED	1u	/* more objects than room: some left out */
 
-/* A pool: its statistics, and what a watcher should flag. */
+/*
+ * A pool: its statistics, what a watcher should flag, and its CPU time:
+ * cpu_ns is the CPU time its worker threads used while the segment was
+ * published, read from their thread CPU clocks at each snapshot (time
+ * spent waiting for a CPU or asleep is not in it). Appended after the
+ * first release: a segment whose pool_size ends before it has none.
+ */
 struct uwq_export_pool {
 	struct uwq_pool_stats	s;
 	uint64_t		stall_ns;	/* work pending and no item started for this long */
 	uint32_t		hogs;		/* workers running a CPU-intensive item now */
 	uint32_t		blocked;	/* workers blocked inside an item now */
+	uint64_t		cpu_ns;		/* CPU time of its worker threads */
 };
 
 struct uwq_export_wq {

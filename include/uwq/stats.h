@@ -56,7 +56,13 @@ UWQ_API uint64_t uwq_hist_count(const struct uwq_hist *h);
  * run_ns is the wall time inside work functions (sampled: see above);
  * cpu_ns the same minus the time the worker was known to block (hinted,
  * uwq's own waits, or seen by the monitor): an estimate, since reading a
- * thread's CPU clock costs a system call (1.4 us here) per item.
+ * thread's CPU clock costs a system call (1.4 us here) per item. It is an
+ * upper estimate, and can exceed the CPU really used: it keeps the time a
+ * worker was runnable but waiting for a CPU (eight workers sharing one
+ * CPU count eight times their CPU time) and blocking nobody saw (without a
+ * hint, the monitor sees blocking only in workers counted as running, a
+ * tick late). The live export measures each pool's real CPU time
+ * (<uwq/export.h>), and uwq-top bounds the per-queue figure by it.
  * active/inactive are current values.
  * queue_latency: queueing to start; run_time: start to return.
  */
@@ -120,7 +126,10 @@ UWQ_API int uwq_pool_stats(int i, struct uwq_pool_stats *st);
  * struct uwq_irq_stats - one interrupt line. events_cpu[c] counts events
  * whose primary handlers ran on CPU c (CPUs beyond UWQ_IRQ_STATS_CPUS
  * wrap); unhandled the events nobody claimed; missed the events the chip
- * says were lost (UIO count jumps, GPIO seqno gaps); thread_runs the runs
+ * folded into another before the handler ran (eventfd raises and timerfd
+ * expirations that came while one was pending, merged VFIO and signalfd
+ * signals, UIO count jumps, GPIO seqno gaps): the handler ran once for
+ * all of them, so these are merged, not lost by uwq; thread_runs the runs
  * of the line's thread handlers. primary_latency: from uwq_irq_raise()
  * (software lines) or the dispatcher's wake-up (other chips) to the first
  * primary handler; thread_latency: from the primary's WAKE_THREAD to the

@@ -4,7 +4,7 @@
 # detached tmux session of 100x40 watching examples/nic-sim:
 #  - the frame shows the pool, queue and line tables, nic-sim's queue with
 #    rates and its shared line; no row wraps, at 100 and at 80 columns (the
-#    view redraws on SIGWINCH);
+#    view redraws on SIGWINCH); ? shows the legend instead, ? again the tables;
 #  - q quits with status 0; ^C and SIGTERM quit with the signal's status;
 #    the watched process exiting ends the view with a message; after each,
 #    the terminal is back: main screen, cursor shown, canonical mode, echo.
@@ -45,9 +45,9 @@ alt_on() { [ "$(tm display -p -t "$pane" '#{alternate_on}')" = 1 ]; }
 # A frame with all three tables, proto's rates, and the shared line.
 frame_ok() {
 	alt_on && capture &&
-		grep -q '^POOL CPUS  *NICE WORKERS IDLE RUN PEND CREATED REAPED FLAGS' "$tmp/screen" &&
+		grep -q '^POOL CPUS  *NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU% FLAGS' "$tmp/screen" &&
 		grep -q "^WORKQUEUE  *QUEUED/s   DONE/s  ACT INACT QLAT p50/p99  RUN p50/p99  CPU%" "$tmp/screen" &&
-		grep -q '^IRQ CHIP     ACTIONS  *EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99' "$tmp/screen" &&
+		grep -q '^IRQ CHIP     ACTIONS  *EVENTS/s SPURIOUS MERGED THREAD/s PRI p50/p99 THR p50/p99' "$tmp/screen" &&
 		grep -qE '^proto +[0-9.]+k? +[0-9.]+k? ' "$tmp/screen" &&
 		grep -qE '^ *[0-9]+ eventfd +nic0,nic1 +[0-9.]+k? ' "$tmp/screen" &&
 		grep -q "^uwq-top  pid $nic_pid (nic-sim)  [0-9]* CPUs" "$tmp/screen"
@@ -76,6 +76,16 @@ tm resize-window -t "$pane" -x 80 -y 24 || fail "tmux resize-window"
 narrow() { frame_ok && grep -qE '^WORKQUEUE {8}QUEUED/s' "$tmp/screen"; }
 wait_until 20 narrow || { show; fail "no redraw at 80x24 within 20 s"; }
 fits 80
+# ? shows the legend in place of the tables, and ? again brings them back.
+tm send-keys -t "$pane" '?' || fail "tmux send-keys ?"
+legend() {
+	capture && grep -q '^FLAGS   STALL t ' "$tmp/screen" && grep -q '^MERGED  ' "$tmp/screen" &&
+		grep -q '^KEYS    q quit' "$tmp/screen" && ! grep -q '^POOL CPUS' "$tmp/screen"
+}
+wait_until 20 legend || { show; fail "no legend on ?"; }
+fits 80
+tm send-keys -t "$pane" '?' || fail "tmux send-keys ?"
+wait_until 20 narrow || { show; fail "no tables after ? again"; }
 tm send-keys -t "$pane" q || fail "tmux send-keys q"
 restored 1 0
 

@@ -10,7 +10,7 @@ import sys
 
 POOL_KEYS = ["id", "cpu", "nr_cpus", "nice", "started", "workers", "idle", "running",
              "pending", "max_workers", "created", "reaped", "stall_ns", "hogs", "blocked",
-             "stalled"]
+             "stalled", "cpu_ns", "cpu_percent"]
 WQ_KEYS = ["name", "flags", "flag_names", "max_active", "active", "inactive", "queued",
            "started", "completed", "run_ns", "cpu_ns", "cpu_intensive", "cm_wakeups",
            "mayday", "rescued", "queue_latency_p50_ns", "queue_latency_p99_ns",
@@ -67,7 +67,11 @@ def fields(pid, d):
         check(0 <= p["idle"] <= p["workers"] <= p["max_workers"], "pool counts %r" % p)
         check(p["started"] == 1 and p["reaped"] <= p["created"], "pool started/reaped %r" % p)
         check(p["cpu"] >= 0 or p["nr_cpus"] >= 1, "unbound pool without CPUs %r" % p)
+        check(isinstance(p["cpu_ns"], int) and p["cpu_ns"] >= 0, "pool cpu_ns %r" % p)
+        check(p["cpu_percent"] is None or p["cpu_percent"] >= 0, "pool cpu_percent %r" % p)
     check(any(p["workers"] >= 1 for p in d["pools"]), "no pool has a worker")
+    check(any(p["cpu_ns"] > 0 and p["cpu_percent"] is not None for p in d["pools"]),
+          "no pool with a CPU time and a CPU%%: %r" % d["pools"])
 
     names = [w["name"] for w in d["workqueues"]]
     for n in ("proto", "events", "events_unbound"):

@@ -71,11 +71,14 @@ ok_text() {
 wait_until 60 ok_text || { cat "$tmp/out" "$tmp/err" >&2; fail "--once: no proto and line rows with rates"; }
 for h in "^uwq-top  pid $nic_pid \(nic-sim\)  [0-9]+ CPUs  snapshot every 100ms, " \
 	 "pools  [0-9]+ queues  [0-9]+ lines  rates over [0-9.]+s  p50/p99 recent$" \
-	 '^POOL CPUS +NICE WORKERS IDLE RUN PEND CREATED REAPED FLAGS$' \
-	 '^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ ' \
+	 '^POOL CPUS +NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU% FLAGS$' \
+	 '^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9kM]+ +[0-9kM]+ +[0-9.]+( |$)' \
 	 '^WORKQUEUE {8}QUEUED/s   DONE/s  ACT INACT QLAT p50/p99  RUN p50/p99  CPU%$' \
 	 '^events_unbound ' \
-	 '^IRQ CHIP     ACTIONS   EVENTS/s SPURIOUS MISSED THREAD/s PRI p50/p99 THR p50/p99$'; do
+	 '^IRQ CHIP     ACTIONS   EVENTS/s SPURIOUS MERGED THREAD/s PRI p50/p99 THR p50/p99$' \
+	 '^FLAGS   STALL t  work pending and no item started for t ' '^        HOG n    ' '^        BLK n    ' \
+	 '^CPU%    pool: CPU time its worker threads used' '^p50/p99 upper edge of the log2 bucket' \
+	 '^MERGED  events folded into one handler call'; do
 	grep -qE -- "$h" "$tmp/out" || { cat "$tmp/out" >&2; fail "--once: no line matching '$h'"; }
 done
 ! grep -q $'\033' "$tmp/out" || fail "--once wrote escape sequences to a pipe"
@@ -102,6 +105,13 @@ fi
 
 # The live view needs a terminal.
 expect 1 'needs a terminal' "$nic_pid"
+
+# --help carries the legend too.
+run_top "$tmp/out" "$tmp/err" --help
+for h in '^FLAGS   STALL t ' '^        BLK n ' '^MERGED  ' '^p50/p99 upper edge' '^KEYS    '; do
+	grep -qE -- "$h" "$tmp/out" || { cat "$tmp/out" >&2; fail "--help: no line matching '$h'"; }
+done
+awk 'length($0) > 80 { exit 1 }' "$tmp/out" || { cat "$tmp/out" >&2; fail "--help wider than 80"; }
 
 # Segments that must not be trusted: copies of nic-sim's under a dead pid.
 fake=$dead
