@@ -23,7 +23,9 @@
  *    primary not marked UWQ_IRQF_NO_THREAD in a thread, oneshot.
  *
  * Errors follow the kernel: -EINVAL for an unknown line or an invalid
- * handler/flag combination, -EBUSY for a sharing conflict.
+ * handler/flag combination, -EBUSY for a sharing conflict. A refused
+ * request or free prints one "uwq: " line on stderr naming the call, what
+ * was wrong and what to do.
  */
 #ifndef UWQ_IRQ_H
 #define UWQ_IRQ_H
@@ -185,17 +187,24 @@ UWQ_API int uwq_irq_destroy(int irq);
  * @dev_id: identifies the action on a shared line (required there)
  *
  * The handlers may run before this returns. A failed request never calls
- * them.
+ * them. Sharing: every action of a shared line passes UWQ_IRQF_SHARED and
+ * all agree on UWQ_IRQF_ONESHOT; a line takes at most 64 actions.
  * Context: thread context; may create a thread.
  * Return: 0; -EINVAL for an unknown line, both handlers NULL, NULL @name,
- * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or a NULL @handler
- * without UWQ_IRQF_ONESHOT; -EBUSY if the line has an action and either
- * is not shared, or their ONESHOT flags differ; -ENOMEM or -EAGAIN.
+ * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or (with one report)
+ * a NULL @handler without UWQ_IRQF_ONESHOT; -EBUSY (one report) if the line
+ * has an action and either is not shared, or their ONESHOT flags differ,
+ * or 64 actions (on 32-bit, 32 ONESHOT ones); -ENOMEM or -EAGAIN. -ECHILD
+ * for a line the parent process created before fork().
  */
 UWQ_API int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
 				     unsigned long flags, const char *name, void *dev_id);
 
-/** uwq_request_irq() - uwq_request_threaded_irq() without a thread handler. */
+/**
+ * uwq_request_irq() - uwq_request_threaded_irq() without a thread handler.
+ * Context: thread context.
+ * Return: as uwq_request_threaded_irq(); -EINVAL for a NULL @handler.
+ */
 UWQ_API int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name,
 			    void *dev_id);
 

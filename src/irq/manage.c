@@ -11,11 +11,13 @@
  * (on a level line it would storm: the primary returns at once and the
  * line is unmasked while the device still asserts it); -EBUSY when a line
  * with an action gets a second one that is not shared on both sides or
- * disagrees on ONESHOT. Each ONESHOT action takes a bit of the line's
- * threads_oneshot mask. The thread is created before the action is linked,
- * so a failed request never runs a handler. The first action starts the
- * line; installing one resets the spurious counters and re-enables a
- * shared line disabled as spurious ("give it another chance").
+ * disagrees on ONESHOT, or (beyond the kernel) has UWQ_IRQ_MAX_ACTIONS of
+ * them; each refusal is one report naming the rule. Each ONESHOT action
+ * takes a bit of the line's threads_oneshot mask. The thread is created
+ * before the action is linked, so a failed request never runs a handler.
+ * The first action starts the line; installing one resets the spurious
+ * counters and re-enables a shared line disabled as spurious ("give it
+ * another chance").
  * UWQ_THREADIRQS=1, read once at first use, force-threads every action
  * that is not NO_THREAD: it becomes ONESHOT and its primary runs in its
  * thread (thread.c).
@@ -231,12 +233,57 @@ static int alloc_mask(struct uwq__irq_desc *desc, unsigned long *mask)
 	return -EBUSY;
 }
 
-int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
-			     unsigned long flags, const char *name, void *dev_id)
+/*
+ * May @action join @desc's chain? 0, or -EBUSY with one report saying which
+ * rule it breaks. Called twice per request under desc->lock: before its
+ * thread is made, and again before linking (another request may have
+ * linked in between).
+ */
+static int check_join_locked(const char *fn, struct uwq__irq_desc *desc, const struct uwq__irq_action *action)
+{
+	const struct uwq__irq_action *first = desc->actions, *a;
+	unsigned long flags = action->flags;
+	int n = 0;
+
+	if (!first)
+		return 0;
+	if (!(first->flags & UWQ_IRQF_SHARED)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line is taken by \"%s\", which did not pass UWQ_IRQF_SHARED; "
+			 "to share the line, every action on it must pass UWQ_IRQF_SHARED; else use another line",
+			 fn, desc->irq, action->name, first->name);
+		return -EBUSY;
+	}
+	if (!(flags & UWQ_IRQF_SHARED)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line is shared (by \"%s\") and this request did not pass "
+			 "UWQ_IRQF_SHARED; pass it to join the line, or use another line",
+			 fn, desc->irq, action->name, first->name);
+		return -EBUSY;
+	}
+	if ((first->flags ^ flags) & UWQ_IRQF_ONESHOT) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: this request %s UWQ_IRQF_ONESHOT and \"%s\", already on the line, "
+			 "%s; the actions of a shared line must agree on it%s", fn, desc->irq, action->name,
+			 flags & UWQ_IRQF_ONESHOT ? "passes" : "does not pass", first->name,
+			 first->flags & UWQ_IRQF_ONESHOT ? "does" : "does not",
+			 uwq__threadirqs ? " (UWQ_THREADIRQS=1 adds it to every action without UWQ_IRQF_NO_THREAD)" : "");
+		return -EBUSY;
+	}
+	for (a = first; a; a = a->next)
+		n++;
+	/* The dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
+	if (n >= UWQ_IRQ_MAX_ACTIONS) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %d actions, at most %d are allowed; use another line",
+			 fn, desc->irq, action->name, n, UWQ_IRQ_MAX_ACTIONS);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+			  unsigned long flags, const char *name, void *dev_id)
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 	struct uwq__irq_action *action, **pp;
-	int err, n;
+	int err;
 
 	if (!desc)
 		return no_line(irq);
@@ -258,28 +305,25 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	}
 	action->flags = flags;
 	if (!handler && !(flags & UWQ_IRQF_ONESHOT)) {
-		uwq__log("irq %d: threaded handler %s requested with no primary handler and without UWQ_IRQF_ONESHOT",
-			 irq, name);
+		uwq__log("%s(%d, \"%s\"): -EINVAL: no primary handler and no UWQ_IRQF_ONESHOT: the default primary "
+			 "would unmask the line while the device still asserts it; pass UWQ_IRQF_ONESHOT",
+			 fn, irq, action->name);
 		free(action);
 		return -EINVAL;
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	if (desc->actions) {
-		unsigned long old = desc->actions->flags;
-
-		if (!(old & flags & UWQ_IRQF_SHARED) || ((old ^ flags) & UWQ_IRQF_ONESHOT)) {
-			pthread_mutex_unlock(&desc->lock);
-			uwq__log("irq %d: flags mismatch: %s (%#lx) vs %s (%#lx)", irq, name, flags,
-				 desc->actions->name, old);
-			free(action);
-			return -EBUSY;
-		}
+	err = check_join_locked(fn, desc, action);
+	if (!err && (flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %zu oneshot actions, one per bit of a long, "
+			 "the most it can take; use another line",
+			 fn, irq, action->name, sizeof(unsigned long) * 8);
+		err = -EBUSY;
 	}
-	if ((flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
+	if (err) {
 		pthread_mutex_unlock(&desc->lock);
 		free(action);
-		return -EBUSY;
+		return err;
 	}
 	desc->used_masks |= action->thread_mask;	/* reserve the bit meanwhile */
 	pthread_mutex_unlock(&desc->lock);
@@ -296,22 +340,13 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	n = 0;
-	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
-		n++;
-	/* Re-check: another request may have linked in the meantime. And the
-	 * dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
-	if (n >= UWQ_IRQ_MAX_ACTIONS ||
-	    (desc->actions && (!(desc->actions->flags & flags & UWQ_IRQF_SHARED) ||
-			       ((desc->actions->flags ^ flags) & UWQ_IRQF_ONESHOT)))) {
-		if (n >= UWQ_IRQ_MAX_ACTIONS)
-			uwq__log("irq %d: %s would be action %d of the line; at most %d are allowed", irq, name, n + 1,
-				 UWQ_IRQ_MAX_ACTIONS);
+	err = check_join_locked(fn, desc, action);
+	if (err) {
 		desc->used_masks &= ~action->thread_mask;
 		pthread_mutex_unlock(&desc->lock);
 		uwq__irq_thread_stop(action);
 		free(action);
-		return -EBUSY;
+		return err;
 	}
 	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
 		;
@@ -335,11 +370,17 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	return 0;
 }
 
+int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+			     unsigned long flags, const char *name, void *dev_id)
+{
+	return request_action(__func__, irq, handler, thread_fn, flags, name, dev_id);
+}
+
 int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name, void *dev_id)
 {
 	if (!handler)
 		return -EINVAL;
-	return uwq_request_threaded_irq(irq, handler, NULL, flags, name, dev_id);
+	return request_action(__func__, irq, handler, NULL, flags, name, dev_id);
 }
 
 static void report_self_wait(const char *what, int irq)
