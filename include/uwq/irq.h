@@ -183,7 +183,9 @@ UWQ_API int uwq_irq_destroy(int irq);
  *           requires UWQ_IRQF_ONESHOT)
  * @thread_fn: thread handler, or NULL for none
  * @flags: UWQ_IRQF_SHARED, UWQ_IRQF_ONESHOT, UWQ_IRQF_NO_THREAD
- * @name: names the thread and appears in dumps; returned by uwq_free_irq()
+ * @name: names the thread and appears in dumps and stats. uwq copies the
+ *        string, so it may be a buffer the caller reuses once this returns;
+ *        the pointer itself is what uwq_free_irq() returns.
  * @dev_id: identifies the action on a shared line (required there)
  *
  * The handlers may run before this returns. A failed request never calls
@@ -212,8 +214,10 @@ UWQ_API int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long fl
  * uwq_free_irq() - detach the action @dev_id from @irq: waits for its
  * handlers to finish and stops its thread.
  * Context: thread context, not the line's own handlers.
- * Return: the name given at request; NULL (and one warning) if no such
- * action.
+ * Return: the @name pointer given at request (the caller's own pointer,
+ * as the kernel's free_irq() returns it: uwq used its copy of the string,
+ * so the pointer may dangle if that buffer is gone); NULL (and one
+ * warning) if no such action.
  */
 UWQ_API const char *uwq_free_irq(int irq, void *dev_id);
 

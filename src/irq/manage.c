@@ -13,11 +13,14 @@
  * with an action gets a second one that is not shared on both sides or
  * disagrees on ONESHOT, or (beyond the kernel) has UWQ_IRQ_MAX_ACTIONS of
  * them; each refusal is one report naming the rule. Each ONESHOT action
- * takes a bit of the line's threads_oneshot mask. The thread is created
- * before the action is linked, so a failed request never runs a handler.
- * The first action starts the line; installing one resets the spurious
- * counters and re-enables a shared line disabled as spurious ("give it
- * another chance").
+ * takes a bit of the line's threads_oneshot mask. The request copies @name
+ * (into the action's allocation) for the thread name, dumps and stats, as
+ * uwq_alloc_workqueue() does, and keeps the caller's pointer only for
+ * uwq_free_irq() to return, as the kernel's free_irq() returns it. The
+ * thread is created before the action is linked, so a failed request never
+ * runs a handler. The first action starts the line; installing one resets
+ * the spurious counters and re-enables a shared line disabled as spurious
+ * ("give it another chance").
  * UWQ_THREADIRQS=1, read once at first use, force-threads every action
  * that is not NO_THREAD: it becomes ONESHOT and its primary runs in its
  * thread (thread.c).
@@ -234,6 +237,17 @@ static int alloc_mask(struct uwq__irq_desc *desc, unsigned long *mask)
 }
 
 /*
+ * An action and uwq's copy of its name, in one allocation (a request
+ * still has one allocation that can fail). The caller's pointer is kept
+ * only to be returned by uwq_free_irq(), as the kernel returns it.
+ */
+struct action_alloc {
+	struct uwq__irq_action	action;		/* first: free(action) frees it all */
+	const char		*devname;	/* I: the caller's @name, never read */
+	char			name[];		/* I: action.name points here */
+};
+
+/*
  * May @action join @desc's chain? 0, or -EBUSY with one report saying which
  * rule it breaks. Called twice per request under desc->lock: before its
  * thread is made, and again before linking (another request may have
@@ -283,6 +297,8 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 	struct uwq__irq_action *action, **pp;
+	struct action_alloc *aa;
+	size_t len;
 	int err;
 
 	if (!desc)
@@ -290,13 +306,17 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
-	action = uwq__zalloc(sizeof(*action));
-	if (!action)
+	len = strlen(name);
+	aa = uwq__zalloc(sizeof(*aa) + len + 1);
+	if (!aa)
 		return -ENOMEM;
+	memcpy(aa->name, name, len + 1);
+	aa->devname = name;
+	action = &aa->action;
 	action->desc = desc;
 	action->handler = handler;
 	action->thread_fn = thread_fn;
-	action->name = name;
+	action->name = aa->name;
 	action->dev_id = dev_id;
 	if (uwq__threadirqs && handler && !(flags & UWQ_IRQF_NO_THREAD)) {
 		/* kernel irq_setup_forced_threading() */
@@ -440,7 +460,7 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	if (desc->actions && !desc->depth && !desc->threads_oneshot)
 		uwq__irq_unmask_locked(desc);
 	pthread_mutex_unlock(&desc->lock);
-	name = action->name;
+	name = ((struct action_alloc *)action)->devname;
 	free(action);
 	return name;
 }
