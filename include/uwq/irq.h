@@ -213,11 +213,18 @@ UWQ_API int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long fl
 /**
  * uwq_free_irq() - detach the action @dev_id from @irq: waits for its
  * handlers to finish and stops its thread.
- * Context: thread context, not the line's own handlers.
+ * Context: thread context, or a primary handler of another line; may
+ * block. Not a handler of @irq (primary or thread, of any of its actions):
+ * that is refused, as it would wait for itself. Free from another thread
+ * instead, e.g. a work item; there is no variant that does not wait.
  * Return: the @name pointer given at request (the caller's own pointer,
  * as the kernel's free_irq() returns it: uwq used its copy of the string,
- * so the pointer may dangle if that buffer is gone); NULL (and one
- * warning) if no such action.
+ * so the pointer may dangle if that buffer is gone). On failure NULL, with
+ * one report and errno set: EDEADLK when called from a handler of @irq
+ * (nothing freed; the action stays and keeps running); ENOENT when the
+ * line has no action with @dev_id (never requested, or freed already);
+ * EINVAL for an unknown line; ECHILD for a line the parent process created
+ * before fork(). errno is left alone on success.
  */
 UWQ_API const char *uwq_free_irq(int irq, void *dev_id);
 

@@ -27,7 +27,12 @@
  * disable nests by depth and is lazy (dispatch.c masks when an event
  * comes); disable_irq and synchronize_irq wait until no primary runs and no
  * thread handler is active. Waiting from the line's own handler would wait
- * for itself: reported once per call and skipped.
+ * for itself: reported once per call and skipped. uwq_free_irq() from a
+ * handler of the line is refused (NULL, errno EDEADLK, one report): from a
+ * primary, the dispatcher's snapshot still holds the action; from the
+ * action's own thread, stopping the thread would wait for itself. From a
+ * sibling's thread it would not, but the kernel's free_irq() waits for
+ * every thread of the line there, so one rule covers all the handlers.
  *
  * CONCURRENCY: irq_state.lock guards the table; desc->lock each line.
  */
@@ -403,6 +408,16 @@ int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, con
 	return request_action(__func__, irq, handler, NULL, flags, name, dev_id);
 }
 
+/*
+ * Is the caller one of @desc's handlers? Its primaries run on the
+ * dispatcher with inprogress set, and only the dispatcher sets it, so the
+ * dispatcher reads it without the lock.
+ */
+static bool in_primary_of(const struct uwq__irq_desc *desc)
+{
+	return uwq__irq_in_dispatcher() && desc->inprogress;
+}
+
 static void report_self_wait(const char *what, int irq)
 {
 	uwq__log("%s(%d) from the line's own handler would wait for itself; not waiting", what, irq);
@@ -415,8 +430,12 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	const char *name;
 
 	if (!desc) {
-		if (no_line(irq) != -ECHILD)
-			uwq__log("uwq_free_irq(%d): no such line", irq);
+		int err = no_line(irq);
+
+		if (err != -ECHILD)
+			uwq__log("uwq_free_irq(%d, %p): there is no line %d (never created, or destroyed); nothing freed",
+				 irq, dev_id, irq);
+		errno = -err;
 		return NULL;
 	}
 	pthread_mutex_lock(&desc->lock);
@@ -424,23 +443,32 @@ const char *uwq_free_irq(int irq, void *dev_id)
 		;
 	action = *pp;
 	if (!action) {
+		if (desc->actions)
+			uwq__log("uwq_free_irq(%d, %p): the line has no action with dev_id %p (never requested, or freed "
+				 "already); pass the dev_id given at request", irq, dev_id, dev_id);
+		else
+			uwq__log("uwq_free_irq(%d, %p): the line has no actions (never requested, or all freed); "
+				 "nothing freed", irq, dev_id);
 		pthread_mutex_unlock(&desc->lock);
-		uwq__log("uwq_free_irq(%d): trying to free an already-free action (dev_id %p)", irq, dev_id);
+		errno = ENOENT;
 		return NULL;
 	}
-	if (uwq__irq_in_thread_action(action)) {
+	/* From a handler of the line (DESIGN above). The kernel has no
+	 * free_irq() that does not wait: the caller must free elsewhere. */
+	if (in_primary_of(desc) || uwq__irq_in_thread_of(desc)) {
+		uwq__log("uwq_free_irq(%d, %p) from a handler of the line would wait for itself: refused, nothing "
+			 "freed; call it from another thread (a work item, say)", irq, dev_id);
 		pthread_mutex_unlock(&desc->lock);
-		report_self_wait("uwq_free_irq", irq);
+		errno = EDEADLK;
 		return NULL;
 	}
 	*pp = action->next;
 	if (!desc->actions)
 		uwq__irq_mask_locked(desc);
-	/* The dispatcher may hold a snapshot with this action: let it end. */
-	if (!uwq__irq_in_dispatcher()) {
-		while (desc->inprogress)
-			pthread_cond_wait(&desc->wait, &desc->lock);
-	}
+	/* The dispatcher may hold a snapshot with this action: let it end
+	 * (never this line's own: refused above). */
+	while (desc->inprogress)
+		pthread_cond_wait(&desc->wait, &desc->lock);
 	pthread_mutex_unlock(&desc->lock);
 	/* And a deferred wake-up of its thread (dispatch.c): let it be sent
 	 * at the end of the dispatcher's batch, as the kernel's free_irq()
