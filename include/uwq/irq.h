@@ -186,7 +186,9 @@ UWQ_API int uwq_irq_destroy(int irq);
  * @name: names the thread and appears in dumps and stats. uwq copies the
  *        string, so it may be a buffer the caller reuses once this returns;
  *        the pointer itself is what uwq_free_irq() returns.
- * @dev_id: identifies the action on a shared line (required there)
+ * @dev_id: identifies the action on the line: passed to its handlers, and
+ *          to uwq_free_irq() and uwq_irq_wake_thread() to name it. Required
+ *          on a shared line; two actions of one line may not share it.
  *
  * The handlers may run before this returns. A failed request never calls
  * them. Sharing: every action of a shared line passes UWQ_IRQF_SHARED and
@@ -196,8 +198,10 @@ UWQ_API int uwq_irq_destroy(int irq);
  * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or (with one report)
  * a NULL @handler without UWQ_IRQF_ONESHOT; -EBUSY (one report) if the line
  * has an action and either is not shared, or their ONESHOT flags differ,
- * or 64 actions (on 32-bit, 32 ONESHOT ones); -ENOMEM or -EAGAIN. -ECHILD
- * for a line the parent process created before fork().
+ * or the line has an action with this @dev_id already (the kernel accepts
+ * that, and its free_irq() then finds only the first), or 64 actions (on
+ * 32-bit, 32 ONESHOT ones); -ENOMEM or -EAGAIN. -ECHILD for a line the
+ * parent process created before fork().
  */
 UWQ_API int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
 				     unsigned long flags, const char *name, void *dev_id);

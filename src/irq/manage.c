@@ -11,16 +11,16 @@
  * (on a level line it would storm: the primary returns at once and the
  * line is unmasked while the device still asserts it); -EBUSY when a line
  * with an action gets a second one that is not shared on both sides or
- * disagrees on ONESHOT, or (beyond the kernel) has UWQ_IRQ_MAX_ACTIONS of
- * them; each refusal is one report naming the rule. Each ONESHOT action
- * takes a bit of the line's threads_oneshot mask. The request copies @name
- * (into the action's allocation) for the thread name, dumps and stats, as
- * uwq_alloc_workqueue() does, and keeps the caller's pointer only for
- * uwq_free_irq() to return, as the kernel's free_irq() returns it. The
- * thread is created before the action is linked, so a failed request never
- * runs a handler. The first action starts the line; installing one resets
- * the spurious counters and re-enables a shared line disabled as spurious
- * ("give it another chance").
+ * disagrees on ONESHOT, or (beyond the kernel) has an action with the same
+ * dev_id or UWQ_IRQ_MAX_ACTIONS of them; each refusal is one report naming
+ * the rule. Each ONESHOT action takes a bit of the line's threads_oneshot
+ * mask. The request copies @name (into the action's allocation) for the
+ * thread name, dumps and stats, as uwq_alloc_workqueue() does, and keeps
+ * the caller's pointer only for uwq_free_irq() to return, as the kernel's
+ * free_irq() returns it. The thread is created before the action is linked,
+ * so a failed request never runs a handler. The first action starts the
+ * line; installing one resets the spurious counters and re-enables a
+ * shared line disabled as spurious ("give it another chance").
  * UWQ_THREADIRQS=1, read once at first use, force-threads every action
  * that is not NO_THREAD: it becomes ONESHOT and its primary runs in its
  * thread (thread.c).
@@ -257,6 +257,10 @@ struct action_alloc {
  * rule it breaks. Called twice per request under desc->lock: before its
  * thread is made, and again before linking (another request may have
  * linked in between).
+ * Two actions with one dev_id: the kernel asks for a unique dev_id but does
+ * not check it at request; its free_irq() and irq_wake_thread() then reach
+ * only the first action with that dev_id, so the second can be neither
+ * woken nor freed while the first is there. uwq refuses the second.
  */
 static int check_join_locked(const char *fn, struct uwq__irq_desc *desc, const struct uwq__irq_action *action)
 {
@@ -286,8 +290,14 @@ static int check_join_locked(const char *fn, struct uwq__irq_desc *desc, const s
 			 uwq__threadirqs ? " (UWQ_THREADIRQS=1 adds it to every action without UWQ_IRQF_NO_THREAD)" : "");
 		return -EBUSY;
 	}
-	for (a = first; a; a = a->next)
-		n++;
+	for (a = first; a; a = a->next, n++) {
+		if (a->dev_id == action->dev_id) {
+			uwq__log("%s(%d, \"%s\"): -EBUSY: the line already has an action with dev_id %p (\"%s\"); "
+				 "dev_id names the action for uwq_free_irq() and uwq_irq_wake_thread(): give each its own",
+				 fn, desc->irq, action->name, action->dev_id, a->name);
+			return -EBUSY;
+		}
+	}
 	/* The dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
 	if (n >= UWQ_IRQ_MAX_ACTIONS) {
 		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %d actions, at most %d are allowed; use another line",
