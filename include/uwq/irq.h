@@ -241,8 +241,11 @@ UWQ_API void uwq_disable_irq_nosync(int irq);
 
 /**
  * uwq_disable_irq() - uwq_disable_irq_nosync(), then wait for running
- * handlers, thread handlers included. From the line's own handler it
- * reports one line and does not wait.
+ * handlers, thread handlers included. From the line's own handler, or any
+ * primary handler, it reports one line and does not wait: handlers use
+ * uwq_disable_irq_nosync().
+ * Context: thread context; blocks. Return: nothing; an unknown line is
+ * ignored.
  */
 UWQ_API void uwq_disable_irq(int irq);
 

@@ -76,14 +76,15 @@ struct uwq__irq_desc *uwq__irq_desc(int irq)
 	return load_acquire(&irqs.lines[irq]);
 }
 
-/* The error for a line number with no line: -ECHILD (and one report) for a
- * line the parent made before fork(), else -EINVAL. */
-static int no_line(int irq)
+/* The error of @fn for a line number with no line: -ECHILD (and one report
+ * per line) for a line the parent made before fork(), else -EINVAL. */
+static int no_line(const char *fn, int irq)
 {
 	if (irq <= 0 || irq >= UWQ_IRQ_MAX_LINES || !READ_ONCE(irqs.stale[irq]))
 		return -EINVAL;
 	if (!atomic_xchg(&irqs.stale_reported[irq], 1))
-		uwq__log("irq %d was created before fork() by the parent process: not usable in the child", irq);
+		uwq__log("%s(%d): -ECHILD: irq %d was created before fork() by the parent process: not usable in the "
+			 "child; create the child's own line (uwq_irq_destroy(%d) frees the number)", fn, irq, irq, irq);
 	return -ECHILD;
 }
 
@@ -178,7 +179,7 @@ int uwq_irq_raise(int irq)
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(__func__, irq);
 	if (!desc->is_eventfd)
 		return -EINVAL;
 	if (uwq__irq_stats_clock && !READ_ONCE(desc->raised_ns)) {
@@ -194,14 +195,15 @@ int uwq_irq_destroy(int irq)
 	struct uwq__irq_desc *desc;
 
 	if (uwq__irq_in_dispatcher()) {
-		uwq__log("uwq_irq_destroy(%d) from a primary handler: refused", irq);
+		uwq__log("uwq_irq_destroy(%d) from a primary handler would block the dispatcher: refused (-EDEADLK); "
+			 "destroy lines from another thread (a work item, say)", irq);
 		return -EDEADLK;
 	}
 	pthread_mutex_lock(&irqs.lock);
 	desc = uwq__irq_desc(irq);
 	if (!desc) {
 		/* A parent's line: its number becomes free in the child. */
-		int err = no_line(irq);
+		int err = no_line(__func__, irq);
 
 		if (err == -ECHILD)
 			irqs.stale[irq] = false;
@@ -317,7 +319,7 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	int err;
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(fn, irq);
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
@@ -428,9 +430,15 @@ static bool in_primary_of(const struct uwq__irq_desc *desc)
 	return uwq__irq_in_dispatcher() && desc->inprogress;
 }
 
-static void report_self_wait(const char *what, int irq)
+/* uwq_synchronize_irq() and uwq_disable_irq() from a handler: don't wait. */
+static void report_self_wait(const char *fn, struct uwq__irq_desc *desc, const char *done, const char *instead)
 {
-	uwq__log("%s(%d) from the line's own handler would wait for itself; not waiting", what, irq);
+	if (in_primary_of(desc) || uwq__irq_in_thread_of(desc))
+		uwq__log("%s(%d) from a handler of the line would wait for itself: %s; %s", fn, desc->irq, done,
+			 instead);
+	else
+		uwq__log("%s(%d) from a primary handler would block the dispatcher: %s; %s", fn, desc->irq, done,
+			 instead);
 }
 
 const char *uwq_free_irq(int irq, void *dev_id)
@@ -440,7 +448,7 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	const char *name;
 
 	if (!desc) {
-		int err = no_line(irq);
+		int err = no_line(__func__, irq);
 
 		if (err != -ECHILD)
 			uwq__log("uwq_free_irq(%d, %p): there is no line %d (never created, or destroyed); nothing freed",
@@ -521,7 +529,7 @@ void uwq_synchronize_irq(int irq)
 	if (!desc)
 		return;
 	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
-		report_self_wait("uwq_synchronize_irq", irq);
+		report_self_wait(__func__, desc, "not waiting", "call it from another thread");
 		return;
 	}
 	pthread_mutex_lock(&desc->lock);
@@ -538,7 +546,8 @@ void uwq_disable_irq(int irq)
 		return;
 	uwq_disable_irq_nosync(irq);
 	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
-		report_self_wait("uwq_disable_irq", irq);
+		report_self_wait(__func__, desc, "disabled without waiting",
+				 "handlers use uwq_disable_irq_nosync()");
 		return;
 	}
 	uwq_synchronize_irq(irq);
@@ -553,7 +562,8 @@ void uwq_enable_irq(int irq)
 	pthread_mutex_lock(&desc->lock);
 	if (desc->depth == 0) {
 		if (!desc->unbalanced_warned)
-			uwq__log("unbalanced enable for irq %d", irq);
+			uwq__log("uwq_enable_irq(%d): unbalanced enable, the line is not disabled: ignored; each "
+				 "uwq_enable_irq() undoes one uwq_disable_irq() or uwq_disable_irq_nosync()", irq);
 		desc->unbalanced_warned = true;
 	} else if (--desc->depth == 0) {
 		desc->spurious_disabled = false;
@@ -587,7 +597,7 @@ int uwq_irq_set_affinity(int irq, const cpu_set_t *mask)
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(__func__, irq);
 	if (!mask || CPU_COUNT(mask) == 0)
 		return -EINVAL;
 	pthread_mutex_lock(&desc->lock);
@@ -648,7 +658,8 @@ int uwq__irq_shutdown(void)
 	for (int irq = 1; irq < UWQ_IRQ_MAX_LINES; irq++) {
 		if (irqs.lines[irq]) {
 			pthread_mutex_unlock(&irqs.lock);
-			uwq__log("uwq_shutdown(): irq line %d still exists: refused", irq);
+			uwq__log("uwq_shutdown(): irq line %d still exists: refused (-EBUSY); free its actions "
+				 "(uwq_free_irq()) and destroy it (uwq_irq_destroy()) first", irq);
 			return -EBUSY;
 		}
 	}
