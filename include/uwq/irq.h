@@ -23,7 +23,9 @@
  *    primary not marked UWQ_IRQF_NO_THREAD in a thread, oneshot.
  *
  * Errors follow the kernel: -EINVAL for an unknown line or an invalid
- * handler/flag combination, -EBUSY for a sharing conflict.
+ * handler/flag combination, -EBUSY for a sharing conflict. A refused
+ * request or free prints one "uwq: " line on stderr naming the call, what
+ * was wrong and what to do.
  */
 #ifndef UWQ_IRQ_H
 #define UWQ_IRQ_H
@@ -181,30 +183,52 @@ UWQ_API int uwq_irq_destroy(int irq);
  *           requires UWQ_IRQF_ONESHOT)
  * @thread_fn: thread handler, or NULL for none
  * @flags: UWQ_IRQF_SHARED, UWQ_IRQF_ONESHOT, UWQ_IRQF_NO_THREAD
- * @name: names the thread and appears in dumps; returned by uwq_free_irq()
- * @dev_id: identifies the action on a shared line (required there)
+ * @name: names the thread and appears in dumps and stats. uwq copies the
+ *        string, so it may be a buffer the caller reuses once this returns;
+ *        the pointer itself is what uwq_free_irq() returns.
+ * @dev_id: identifies the action on the line: passed to its handlers, and
+ *          to uwq_free_irq() and uwq_irq_wake_thread() to name it. Required
+ *          on a shared line; two actions of one line may not share it.
  *
  * The handlers may run before this returns. A failed request never calls
- * them.
+ * them. Sharing: every action of a shared line passes UWQ_IRQF_SHARED and
+ * all agree on UWQ_IRQF_ONESHOT; a line takes at most 64 actions.
  * Context: thread context; may create a thread.
  * Return: 0; -EINVAL for an unknown line, both handlers NULL, NULL @name,
- * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or a NULL @handler
- * without UWQ_IRQF_ONESHOT; -EBUSY if the line has an action and either
- * is not shared, or their ONESHOT flags differ; -ENOMEM or -EAGAIN.
+ * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or (with one report)
+ * a NULL @handler without UWQ_IRQF_ONESHOT; -EBUSY (one report) if the line
+ * has an action and either is not shared, or their ONESHOT flags differ,
+ * or the line has an action with this @dev_id already (the kernel accepts
+ * that, and its free_irq() then finds only the first), or 64 actions (on
+ * 32-bit, 32 ONESHOT ones); -ENOMEM or -EAGAIN. -ECHILD for a line the
+ * parent process created before fork().
  */
 UWQ_API int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
 				     unsigned long flags, const char *name, void *dev_id);
 
-/** uwq_request_irq() - uwq_request_threaded_irq() without a thread handler. */
+/**
+ * uwq_request_irq() - uwq_request_threaded_irq() without a thread handler.
+ * Context: thread context.
+ * Return: as uwq_request_threaded_irq(); -EINVAL for a NULL @handler.
+ */
 UWQ_API int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name,
 			    void *dev_id);
 
 /**
  * uwq_free_irq() - detach the action @dev_id from @irq: waits for its
  * handlers to finish and stops its thread.
- * Context: thread context, not the line's own handlers.
- * Return: the name given at request; NULL (and one warning) if no such
- * action.
+ * Context: thread context, or a primary handler of another line; may
+ * block. Not a handler of @irq (primary or thread, of any of its actions):
+ * that is refused, as it would wait for itself. Free from another thread
+ * instead, e.g. a work item; there is no variant that does not wait.
+ * Return: the @name pointer given at request (the caller's own pointer,
+ * as the kernel's free_irq() returns it: uwq used its copy of the string,
+ * so the pointer may dangle if that buffer is gone). On failure NULL, with
+ * one report and errno set: EDEADLK when called from a handler of @irq
+ * (nothing freed; the action stays and keeps running); ENOENT when the
+ * line has no action with @dev_id (never requested, or freed already);
+ * EINVAL for an unknown line; ECHILD for a line the parent process created
+ * before fork(). errno is left alone on success.
  */
 UWQ_API const char *uwq_free_irq(int irq, void *dev_id);
 
@@ -217,8 +241,11 @@ UWQ_API void uwq_disable_irq_nosync(int irq);
 
 /**
  * uwq_disable_irq() - uwq_disable_irq_nosync(), then wait for running
- * handlers, thread handlers included. From the line's own handler it
- * reports one line and does not wait.
+ * handlers, thread handlers included. From the line's own handler, or any
+ * primary handler, it reports one line and does not wait: handlers use
+ * uwq_disable_irq_nosync().
+ * Context: thread context; blocks. Return: nothing; an unknown line is
+ * ignored.
  */
 UWQ_API void uwq_disable_irq(int irq);
 

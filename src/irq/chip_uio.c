@@ -60,8 +60,12 @@ static int uio_ack(void *data, uint64_t *missed)
 
 static void uio_control(void *data, uint32_t on)
 {
-	if (write(((struct uio_data *)data)->fd, &on, sizeof(on)) != sizeof(on))
-		uwq__log("uio: cannot %s the interrupt: write failed", on ? "enable" : "disable");
+	ssize_t n = write(((struct uio_data *)data)->fd, &on, sizeof(on));
+
+	if (n != sizeof(on))
+		uwq__log("uio: cannot %s the device's interrupt: write(%u) to the UIO fd: %s; %s", on ? "enable" : "disable",
+			 (unsigned)on, n < 0 ? strerror(errno) : "short write",
+			 on ? "the line stays silent until the next unmask" : "it may fire while the line is masked");
 }
 
 static void uio_mask(void *data)

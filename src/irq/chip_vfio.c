@@ -68,14 +68,22 @@ static int vfio_ack(void *data, uint64_t *missed)
 
 static void vfio_mask(void *data)
 {
-	if (set_irqs(data, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 1, NULL))
-		uwq__log("vfio: cannot mask the interrupt");
+	struct vfio_data *d = data;
+	int err = set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 1, NULL);
+
+	if (err)
+		uwq__log("vfio: cannot mask interrupt %u of index %u: VFIO_DEVICE_SET_IRQS(ACTION_MASK): %s", d->vector,
+			 d->index, strerror(-err));
 }
 
 static void vfio_unmask(void *data)
 {
-	if (set_irqs(data, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL))
-		uwq__log("vfio: cannot unmask the interrupt");
+	struct vfio_data *d = data;
+	int err = set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
+
+	if (err)
+		uwq__log("vfio: cannot unmask interrupt %u of index %u: VFIO_DEVICE_SET_IRQS(ACTION_UNMASK): %s", d->vector,
+			 d->index, strerror(-err));
 }
 
 static void vfio_release(void *data)

@@ -250,11 +250,14 @@ static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action
 		else
 			ret = (unsigned)a->handler(desc->irq, a->dev_id);
 		if (ret & UWQ_IRQ_WAKE_THREAD) {
-			if (a->has_thread && uwq__irq_thread_mark(desc, a))
+			if (!a->has_thread) {
+				if (!(atomic_fetch_or(&a->thread_flags, IRQTF_WARNED) & IRQTF_WARNED))
+					uwq__log("irq %d: the primary handler of \"%s\" returned UWQ_IRQ_WAKE_THREAD, but the "
+						 "action has no thread function; return UWQ_IRQ_HANDLED, or request it with one",
+						 desc->irq, a->name);
+			} else if (uwq__irq_thread_mark(desc, a)) {
 				defer_kick(a);
-			else if (!(atomic_fetch_or(&a->thread_flags, IRQTF_WARNED) & IRQTF_WARNED))
-				uwq__log("irq %d: handler of %s returned UWQ_IRQ_WAKE_THREAD but has no thread function",
-					 desc->irq, a->name);
+			}	/* else already due: this wake folds into its next run */
 		}
 		res |= ret;
 	}

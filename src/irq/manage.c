@@ -11,8 +11,13 @@
  * (on a level line it would storm: the primary returns at once and the
  * line is unmasked while the device still asserts it); -EBUSY when a line
  * with an action gets a second one that is not shared on both sides or
- * disagrees on ONESHOT. Each ONESHOT action takes a bit of the line's
- * threads_oneshot mask. The thread is created before the action is linked,
+ * disagrees on ONESHOT, or (beyond the kernel) has an action with the same
+ * dev_id or UWQ_IRQ_MAX_ACTIONS of them; each refusal is one report naming
+ * the rule. Each ONESHOT action takes a bit of the line's threads_oneshot
+ * mask. The request copies @name (into the action's allocation) for the
+ * thread name, dumps and stats, as uwq_alloc_workqueue() does, and keeps
+ * the caller's pointer only for uwq_free_irq() to return, as the kernel's
+ * free_irq() returns it. The thread is created before the action is linked,
  * so a failed request never runs a handler. The first action starts the
  * line; installing one resets the spurious counters and re-enables a
  * shared line disabled as spurious ("give it another chance").
@@ -22,7 +27,12 @@
  * disable nests by depth and is lazy (dispatch.c masks when an event
  * comes); disable_irq and synchronize_irq wait until no primary runs and no
  * thread handler is active. Waiting from the line's own handler would wait
- * for itself: reported once per call and skipped.
+ * for itself: reported once per call and skipped. uwq_free_irq() from a
+ * handler of the line is refused (NULL, errno EDEADLK, one report): from a
+ * primary, the dispatcher's snapshot still holds the action; from the
+ * action's own thread, stopping the thread would wait for itself. From a
+ * sibling's thread it would not, but the kernel's free_irq() waits for
+ * every thread of the line there, so one rule covers all the handlers.
  *
  * CONCURRENCY: irq_state.lock guards the table; desc->lock each line.
  */
@@ -66,14 +76,15 @@ struct uwq__irq_desc *uwq__irq_desc(int irq)
 	return load_acquire(&irqs.lines[irq]);
 }
 
-/* The error for a line number with no line: -ECHILD (and one report) for a
- * line the parent made before fork(), else -EINVAL. */
-static int no_line(int irq)
+/* The error of @fn for a line number with no line: -ECHILD (and one report
+ * per line) for a line the parent made before fork(), else -EINVAL. */
+static int no_line(const char *fn, int irq)
 {
 	if (irq <= 0 || irq >= UWQ_IRQ_MAX_LINES || !READ_ONCE(irqs.stale[irq]))
 		return -EINVAL;
 	if (!atomic_xchg(&irqs.stale_reported[irq], 1))
-		uwq__log("irq %d was created before fork() by the parent process: not usable in the child", irq);
+		uwq__log("%s(%d): -ECHILD: irq %d was created before fork() by the parent process: not usable in the "
+			 "child; create the child's own line (uwq_irq_destroy(%d) frees the number)", fn, irq, irq, irq);
 	return -ECHILD;
 }
 
@@ -166,7 +177,7 @@ int uwq_irq_raise(int irq)
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(__func__, irq);
 	if (!desc->is_eventfd)
 		return -EINVAL;
 	if (uwq__irq_stats_clock && !READ_ONCE(desc->raised_ns)) {
@@ -182,14 +193,15 @@ int uwq_irq_destroy(int irq)
 	struct uwq__irq_desc *desc;
 
 	if (uwq__irq_in_dispatcher()) {
-		uwq__log("uwq_irq_destroy(%d) from a primary handler: refused", irq);
+		uwq__log("uwq_irq_destroy(%d) from a primary handler would block the dispatcher: refused (-EDEADLK); "
+			 "destroy lines from another thread (a work item, say)", irq);
 		return -EDEADLK;
 	}
 	pthread_mutex_lock(&irqs.lock);
 	desc = uwq__irq_desc(irq);
 	if (!desc) {
 		/* A parent's line: its number becomes free in the child. */
-		int err = no_line(irq);
+		int err = no_line(__func__, irq);
 
 		if (err == -ECHILD)
 			irqs.stale[irq] = false;
@@ -229,25 +241,97 @@ static int alloc_mask(struct uwq__irq_desc *desc, unsigned long *mask)
 	return -EBUSY;
 }
 
-int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
-			     unsigned long flags, const char *name, void *dev_id)
+/*
+ * An action and uwq's copy of its name, in one allocation (a request
+ * still has one allocation that can fail). The caller's pointer is kept
+ * only to be returned by uwq_free_irq(), as the kernel returns it.
+ */
+struct action_alloc {
+	struct uwq__irq_action	action;		/* first: free(action) frees it all */
+	const char		*devname;	/* I: the caller's @name, never read */
+	char			name[];		/* I: action.name points here */
+};
+
+/*
+ * May @action join @desc's chain? 0, or -EBUSY with one report saying which
+ * rule it breaks. Called twice per request under desc->lock: before its
+ * thread is made, and again before linking (another request may have
+ * linked in between).
+ * Two actions with one dev_id: the kernel asks for a unique dev_id but does
+ * not check it at request; its free_irq() and irq_wake_thread() then reach
+ * only the first action with that dev_id, so the second can be neither
+ * woken nor freed while the first is there. uwq refuses the second.
+ */
+static int check_join_locked(const char *fn, struct uwq__irq_desc *desc, const struct uwq__irq_action *action)
+{
+	const struct uwq__irq_action *first = desc->actions, *a;
+	unsigned long flags = action->flags;
+	int n = 0;
+
+	if (!first)
+		return 0;
+	if (!(first->flags & UWQ_IRQF_SHARED)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line is taken by \"%s\", which did not pass UWQ_IRQF_SHARED; "
+			 "to share the line, every action on it must pass UWQ_IRQF_SHARED; else use another line",
+			 fn, desc->irq, action->name, first->name);
+		return -EBUSY;
+	}
+	if (!(flags & UWQ_IRQF_SHARED)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line is shared (by \"%s\") and this request did not pass "
+			 "UWQ_IRQF_SHARED; pass it to join the line, or use another line",
+			 fn, desc->irq, action->name, first->name);
+		return -EBUSY;
+	}
+	if ((first->flags ^ flags) & UWQ_IRQF_ONESHOT) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: this request %s UWQ_IRQF_ONESHOT and \"%s\", already on the line, "
+			 "%s; the actions of a shared line must agree on it%s", fn, desc->irq, action->name,
+			 flags & UWQ_IRQF_ONESHOT ? "passes" : "does not pass", first->name,
+			 first->flags & UWQ_IRQF_ONESHOT ? "does" : "does not",
+			 uwq__threadirqs ? " (UWQ_THREADIRQS=1 adds it to every action without UWQ_IRQF_NO_THREAD)" : "");
+		return -EBUSY;
+	}
+	for (a = first; a; a = a->next, n++) {
+		if (a->dev_id == action->dev_id) {
+			uwq__log("%s(%d, \"%s\"): -EBUSY: the line already has an action with dev_id %p (\"%s\"); "
+				 "dev_id names the action for uwq_free_irq() and uwq_irq_wake_thread(): give each its own",
+				 fn, desc->irq, action->name, action->dev_id, a->name);
+			return -EBUSY;
+		}
+	}
+	/* The dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
+	if (n >= UWQ_IRQ_MAX_ACTIONS) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %d actions, at most %d are allowed; use another line",
+			 fn, desc->irq, action->name, n, UWQ_IRQ_MAX_ACTIONS);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+			  unsigned long flags, const char *name, void *dev_id)
 {
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 	struct uwq__irq_action *action, **pp;
-	int err, n;
+	struct action_alloc *aa;
+	size_t len;
+	int err;
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(fn, irq);
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
-	action = uwq__zalloc(sizeof(*action));
-	if (!action)
+	len = strlen(name);
+	aa = uwq__zalloc(sizeof(*aa) + len + 1);
+	if (!aa)
 		return -ENOMEM;
+	memcpy(aa->name, name, len + 1);
+	aa->devname = name;
+	action = &aa->action;
 	action->desc = desc;
 	action->handler = handler;
 	action->thread_fn = thread_fn;
-	action->name = name;
+	action->name = aa->name;
 	action->dev_id = dev_id;
 	if (uwq__threadirqs && handler && !(flags & UWQ_IRQF_NO_THREAD)) {
 		/* kernel irq_setup_forced_threading() */
@@ -256,28 +340,25 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	}
 	action->flags = flags;
 	if (!handler && !(flags & UWQ_IRQF_ONESHOT)) {
-		uwq__log("irq %d: threaded handler %s requested with no primary handler and without UWQ_IRQF_ONESHOT",
-			 irq, name);
+		uwq__log("%s(%d, \"%s\"): -EINVAL: no primary handler and no UWQ_IRQF_ONESHOT: the default primary "
+			 "would unmask the line while the device still asserts it; pass UWQ_IRQF_ONESHOT",
+			 fn, irq, action->name);
 		free(action);
 		return -EINVAL;
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	if (desc->actions) {
-		unsigned long old = desc->actions->flags;
-
-		if (!(old & flags & UWQ_IRQF_SHARED) || ((old ^ flags) & UWQ_IRQF_ONESHOT)) {
-			pthread_mutex_unlock(&desc->lock);
-			uwq__log("irq %d: flags mismatch: %s (%#lx) vs %s (%#lx)", irq, name, flags,
-				 desc->actions->name, old);
-			free(action);
-			return -EBUSY;
-		}
+	err = check_join_locked(fn, desc, action);
+	if (!err && (flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
+		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %zu oneshot actions, one per bit of a long, "
+			 "the most it can take; use another line",
+			 fn, irq, action->name, sizeof(unsigned long) * 8);
+		err = -EBUSY;
 	}
-	if ((flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
+	if (err) {
 		pthread_mutex_unlock(&desc->lock);
 		free(action);
-		return -EBUSY;
+		return err;
 	}
 	desc->used_masks |= action->thread_mask;	/* reserve the bit meanwhile */
 	pthread_mutex_unlock(&desc->lock);
@@ -294,22 +375,13 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	n = 0;
-	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
-		n++;
-	/* Re-check: another request may have linked in the meantime. And the
-	 * dispatcher runs at most UWQ_IRQ_MAX_ACTIONS primaries per event. */
-	if (n >= UWQ_IRQ_MAX_ACTIONS ||
-	    (desc->actions && (!(desc->actions->flags & flags & UWQ_IRQF_SHARED) ||
-			       ((desc->actions->flags ^ flags) & UWQ_IRQF_ONESHOT)))) {
-		if (n >= UWQ_IRQ_MAX_ACTIONS)
-			uwq__log("irq %d: %s would be action %d of the line; at most %d are allowed", irq, name, n + 1,
-				 UWQ_IRQ_MAX_ACTIONS);
+	err = check_join_locked(fn, desc, action);
+	if (err) {
 		desc->used_masks &= ~action->thread_mask;
 		pthread_mutex_unlock(&desc->lock);
 		uwq__irq_thread_stop(action);
 		free(action);
-		return -EBUSY;
+		return err;
 	}
 	for (pp = &desc->actions; *pp; pp = &(*pp)->next)
 		;
@@ -333,16 +405,38 @@ int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler
 	return 0;
 }
 
+int uwq_request_threaded_irq(int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
+			     unsigned long flags, const char *name, void *dev_id)
+{
+	return request_action(__func__, irq, handler, thread_fn, flags, name, dev_id);
+}
+
 int uwq_request_irq(int irq, uwq_irq_handler_t handler, unsigned long flags, const char *name, void *dev_id)
 {
 	if (!handler)
 		return -EINVAL;
-	return uwq_request_threaded_irq(irq, handler, NULL, flags, name, dev_id);
+	return request_action(__func__, irq, handler, NULL, flags, name, dev_id);
 }
 
-static void report_self_wait(const char *what, int irq)
+/*
+ * Is the caller one of @desc's handlers? Its primaries run on the
+ * dispatcher with inprogress set, and only the dispatcher sets it, so the
+ * dispatcher reads it without the lock.
+ */
+static bool in_primary_of(const struct uwq__irq_desc *desc)
 {
-	uwq__log("%s(%d) from the line's own handler would wait for itself; not waiting", what, irq);
+	return uwq__irq_in_dispatcher() && desc->inprogress;
+}
+
+/* uwq_synchronize_irq() and uwq_disable_irq() from a handler: don't wait. */
+static void report_self_wait(const char *fn, struct uwq__irq_desc *desc, const char *done, const char *instead)
+{
+	if (in_primary_of(desc) || uwq__irq_in_thread_of(desc))
+		uwq__log("%s(%d) from a handler of the line would wait for itself: %s; %s", fn, desc->irq, done,
+			 instead);
+	else
+		uwq__log("%s(%d) from a primary handler would block the dispatcher: %s; %s", fn, desc->irq, done,
+			 instead);
 }
 
 const char *uwq_free_irq(int irq, void *dev_id)
@@ -352,8 +446,12 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	const char *name;
 
 	if (!desc) {
-		if (no_line(irq) != -ECHILD)
-			uwq__log("uwq_free_irq(%d): no such line", irq);
+		int err = no_line(__func__, irq);
+
+		if (err != -ECHILD)
+			uwq__log("uwq_free_irq(%d, %p): there is no line %d (never created, or destroyed); nothing freed",
+				 irq, dev_id, irq);
+		errno = -err;
 		return NULL;
 	}
 	pthread_mutex_lock(&desc->lock);
@@ -361,23 +459,32 @@ const char *uwq_free_irq(int irq, void *dev_id)
 		;
 	action = *pp;
 	if (!action) {
+		if (desc->actions)
+			uwq__log("uwq_free_irq(%d, %p): the line has no action with dev_id %p (never requested, or freed "
+				 "already); pass the dev_id given at request", irq, dev_id, dev_id);
+		else
+			uwq__log("uwq_free_irq(%d, %p): the line has no actions (never requested, or all freed); "
+				 "nothing freed", irq, dev_id);
 		pthread_mutex_unlock(&desc->lock);
-		uwq__log("uwq_free_irq(%d): trying to free an already-free action (dev_id %p)", irq, dev_id);
+		errno = ENOENT;
 		return NULL;
 	}
-	if (uwq__irq_in_thread_action(action)) {
+	/* From a handler of the line (DESIGN above). The kernel has no
+	 * free_irq() that does not wait: the caller must free elsewhere. */
+	if (in_primary_of(desc) || uwq__irq_in_thread_of(desc)) {
+		uwq__log("uwq_free_irq(%d, %p) from a handler of the line would wait for itself: refused, nothing "
+			 "freed; call it from another thread (a work item, say)", irq, dev_id);
 		pthread_mutex_unlock(&desc->lock);
-		report_self_wait("uwq_free_irq", irq);
+		errno = EDEADLK;
 		return NULL;
 	}
 	*pp = action->next;
 	if (!desc->actions)
 		uwq__irq_mask_locked(desc);
-	/* The dispatcher may hold a snapshot with this action: let it end. */
-	if (!uwq__irq_in_dispatcher()) {
-		while (desc->inprogress)
-			pthread_cond_wait(&desc->wait, &desc->lock);
-	}
+	/* The dispatcher may hold a snapshot with this action: let it end
+	 * (never this line's own: refused above). */
+	while (desc->inprogress)
+		pthread_cond_wait(&desc->wait, &desc->lock);
 	pthread_mutex_unlock(&desc->lock);
 	/* And a deferred wake-up of its thread (dispatch.c): let it be sent
 	 * at the end of the dispatcher's batch, as the kernel's free_irq()
@@ -397,7 +504,7 @@ const char *uwq_free_irq(int irq, void *dev_id)
 	if (desc->actions && !desc->depth && !desc->threads_oneshot)
 		uwq__irq_unmask_locked(desc);
 	pthread_mutex_unlock(&desc->lock);
-	name = action->name;
+	name = ((struct action_alloc *)action)->devname;
 	free(action);
 	return name;
 }
@@ -420,7 +527,7 @@ void uwq_synchronize_irq(int irq)
 	if (!desc)
 		return;
 	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
-		report_self_wait("uwq_synchronize_irq", irq);
+		report_self_wait(__func__, desc, "not waiting", "call it from another thread");
 		return;
 	}
 	pthread_mutex_lock(&desc->lock);
@@ -437,7 +544,8 @@ void uwq_disable_irq(int irq)
 		return;
 	uwq_disable_irq_nosync(irq);
 	if (uwq__irq_in_dispatcher() || uwq__irq_in_thread_of(desc)) {
-		report_self_wait("uwq_disable_irq", irq);
+		report_self_wait(__func__, desc, "disabled without waiting",
+				 "handlers use uwq_disable_irq_nosync()");
 		return;
 	}
 	uwq_synchronize_irq(irq);
@@ -452,7 +560,8 @@ void uwq_enable_irq(int irq)
 	pthread_mutex_lock(&desc->lock);
 	if (desc->depth == 0) {
 		if (!desc->unbalanced_warned)
-			uwq__log("unbalanced enable for irq %d", irq);
+			uwq__log("uwq_enable_irq(%d): unbalanced enable, the line is not disabled: ignored; each "
+				 "uwq_enable_irq() undoes one uwq_disable_irq() or uwq_disable_irq_nosync()", irq);
 		desc->unbalanced_warned = true;
 	} else if (--desc->depth == 0) {
 		desc->spurious_disabled = false;
@@ -486,7 +595,7 @@ int uwq_irq_set_affinity(int irq, const cpu_set_t *mask)
 	struct uwq__irq_desc *desc = uwq__irq_desc(irq);
 
 	if (!desc)
-		return no_line(irq);
+		return no_line(__func__, irq);
 	if (!mask || CPU_COUNT(mask) == 0)
 		return -EINVAL;
 	pthread_mutex_lock(&desc->lock);
@@ -547,7 +656,8 @@ int uwq__irq_shutdown(void)
 	for (int irq = 1; irq < UWQ_IRQ_MAX_LINES; irq++) {
 		if (irqs.lines[irq]) {
 			pthread_mutex_unlock(&irqs.lock);
-			uwq__log("uwq_shutdown(): irq line %d still exists: refused", irq);
+			uwq__log("uwq_shutdown(): irq line %d still exists: refused (-EBUSY); free its actions "
+				 "(uwq_free_irq()) and destroy it (uwq_irq_destroy()) first", irq);
 			return -EBUSY;
 		}
 	}
