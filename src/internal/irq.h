@@ -131,7 +131,6 @@ void uwq__irq_wake_thread(struct uwq__irq_desc *desc, struct uwq__irq_action *ac
 bool uwq__irq_thread_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *action);
 void uwq__irq_thread_kick(struct uwq__irq_action *action);
 bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc);
-bool uwq__irq_in_thread_action(const struct uwq__irq_action *action);
 void uwq__irq_thread_atfork_child(void);
 
 /*

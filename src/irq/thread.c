@@ -40,12 +40,6 @@
 
 static int fifo_warned;	/* A */
 static __thread const struct uwq__irq_desc *my_desc;
-static __thread const struct uwq__irq_action *my_action;
-
-bool uwq__irq_in_thread_action(const struct uwq__irq_action *action)
-{
-	return my_action == action;
-}
 
 bool uwq__irq_in_thread_of(const struct uwq__irq_desc *desc)
 {
@@ -163,7 +157,6 @@ static void *irq_thread(void *arg)
 	char name[48];
 
 	my_desc = desc;
-	my_action = action;
 	pthread_setname_np(pthread_self(), thread_name(action, name, sizeof(name)));
 	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0 && !atomic_xchg(&fifo_warned, 1))
 		uwq__log("irq threads run at normal priority: SCHED_FIFO needs CAP_SYS_NICE or RLIMIT_RTPRIO");
@@ -231,5 +224,4 @@ void uwq__irq_thread_stop(struct uwq__irq_action *action)
 void uwq__irq_thread_atfork_child(void)
 {
 	my_desc = NULL;
-	my_action = NULL;
 }
