@@ -165,9 +165,12 @@ UWQ_API struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsi
  * pending), under the same one report. Then @wq is drained as by
  * uwq_drain_workqueue(): items queued (not armed) by @wq's own items run
  * too; other queueings are refused. On return no item is pending on @wq.
- * Context: thread context; blocks until every item has run. Called from
- * one of @wq's own items it would wait for itself: it reports one line and
- * returns without destroying or touching any item; the queue stays usable.
+ * A frozen UWQ_FREEZABLE queue holding items is not run before uwq_thaw():
+ * destroy waits for the thaw, with one report line naming uwq_thaw().
+ * Context: thread context; blocks until every item has run (for a frozen
+ * queue, until uwq_thaw()). Called from one of @wq's own items it would
+ * wait for itself: it reports one line and returns without destroying or
+ * touching any item; the queue stays usable.
  * Return: nothing.
  */
 UWQ_API void uwq_destroy_workqueue(struct uwq_workqueue *wq);

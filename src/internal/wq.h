@@ -376,6 +376,7 @@ void uwq__export_atfork_child(void);	/* export.c */
 /* freezer.c */
 void uwq__freeze_new_wq(struct uwq_workqueue *wq);	/* uwq__g.lock held */
 void uwq__report_frozen_flush(struct uwq_workqueue *wq);
+void uwq__report_frozen_wait(struct uwq_workqueue *wq, const char *what);
 
 /* fork.c */
 extern unsigned uwq__fork_gen;	/* bumped in each child after fork() */

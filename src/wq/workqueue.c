@@ -35,9 +35,9 @@
  *
  * Destroy: refused from one of the queue's own items before anything is
  * touched; then the queue's armed delayed items are queued at once and
- * further arming refused (delayed.c), the queue is drained, and only an
- * idle queue is freed (a busy one is leaked with a report, as the kernel
- * does).
+ * further arming refused (delayed.c), a frozen queue's wait for the thaw
+ * is reported (freezer.c), the queue is drained, and only an idle queue is
+ * freed (a busy one is leaked with a report, as the kernel does).
  *
  * CONCURRENCY
  * w->pwq and w->last_pool are written under the lock of the pool the item
@@ -715,6 +715,7 @@ void uwq_destroy_workqueue(struct uwq_workqueue *wq)
 	}
 	/* Armed items run now, not into freed memory later (delayed.c). */
 	uwq__timer_expedite_wq(wq);
+	uwq__report_frozen_wait(wq, "uwq_destroy_workqueue");
 	if (uwq_drain_workqueue(wq) != 0)
 		return;
 	if (wq_busy(wq)) {
