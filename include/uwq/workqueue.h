@@ -166,11 +166,26 @@ UWQ_API struct uwq_workqueue *uwq_alloc_workqueue(const char *name, unsigned fla
 UWQ_API struct uwq_workqueue *uwq_alloc_ordered_workqueue(const char *name, unsigned flags);
 
 /**
- * uwq_destroy_workqueue() - drain @wq, then free it. NULL is a no-op.
+ * uwq_destroy_workqueue() - run every item of @wq, then free it. NULL is a
+ * no-op.
  *
- * Context: thread context; blocks until every item has run. Called from
- * one of @wq's own items it would wait for itself: it reports one line and
- * returns without destroying.
+ * Delayed items still armed for @wq do not wait for their timers: each is
+ * queued at once, earliest expiry first (as uwq_flush_delayed_work() does),
+ * and runs once like any queued item; one report line per destroy names
+ * the first one's function (cancel or flush delayed items before
+ * destroying the queue). From then on, arming a timer for @wq
+ * (uwq_queue_delayed_work() or uwq_mod_delayed_work() with a nonzero
+ * delay, from anywhere, the item's own function included) is refused: the
+ * item is left idle, the call returns false (mod_delayed: whether it was
+ * pending), under the same one report. Then @wq is drained as by
+ * uwq_drain_workqueue(): items queued (not armed) by @wq's own items run
+ * too; other queueings are refused. On return no item is pending on @wq.
+ * A frozen UWQ_FREEZABLE queue holding items is not run before uwq_thaw():
+ * destroy waits for the thaw, with one report line naming uwq_thaw().
+ * Context: thread context; blocks until every item has run (for a frozen
+ * queue, until uwq_thaw()). Called from one of @wq's own items it would
+ * wait for itself: it reports one line and returns without destroying or
+ * touching any item; the queue stays usable.
  * Return: nothing.
  */
 UWQ_API void uwq_destroy_workqueue(struct uwq_workqueue *wq);

@@ -213,6 +213,11 @@ struct uwq_workqueue {
 	int			nr_pwqs_to_flush;	/* A: futex word of the flusher */
 	int			draining;	/* A: >0 while drained; read relaxed on queue */
 	int			drain_reported;	/* A: one report per drain */
+	/* Timer lock: uwq_destroy_workqueue() began; the timer service holds
+	 * no item for it and arms none (delayed.c). */
+	bool			dying;
+	int			nr_armed;	/* timer lock: its items in the timer heap */
+	int			dying_reported;	/* A: one armed-item report per destroy */
 	struct uwq__rescuer	*rescuer;	/* I: UWQ_MEM_RECLAIM only */
 	int			max_pending;	/* A: 0 = unbounded; read relaxed on queueing */
 	int			nr_pending;	/* A: items counted (WORK_COUNTED) not yet started */
@@ -371,6 +376,7 @@ void uwq__export_atfork_child(void);	/* export.c */
 /* freezer.c */
 void uwq__freeze_new_wq(struct uwq_workqueue *wq);	/* uwq__g.lock held */
 void uwq__report_frozen_flush(struct uwq_workqueue *wq);
+void uwq__report_frozen_wait(struct uwq_workqueue *wq, const char *what);
 
 /* fork.c */
 extern unsigned uwq__fork_gen;	/* bumped in each child after fork() */
@@ -415,6 +421,7 @@ bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int c
 void uwq__timer_shutdown(void);
 void uwq__timer_resume(void);
 void uwq__timer_retry(uint64_t now, uint64_t *next);	/* the monitor */
+int uwq__timer_expedite_wq(struct uwq_workqueue *wq);	/* destroy: queue @wq's armed items now */
 
 static inline struct uwq_workqueue *current_wq(void)
 {

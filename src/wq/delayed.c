@@ -21,17 +21,35 @@
  * owned) both under the timer lock, so whoever steals the timer under that
  * lock finds it either armed or queued.
  *
+ * Destroying a queue with items still armed (the kernel warns and leaves
+ * the caller a timer that fires into freed memory): under one hold of the
+ * timer lock, uwq__timer_expedite_wq() marks the queue dying and takes
+ * each of its armed items out of the heap and queues it now, earliest
+ * expiry first (the order they would have fired in), as
+ * uwq_flush_delayed_work() does; the drain that follows runs them. From
+ * then on, arming a timer for the queue is refused: the item is left
+ * idle. Expediting re-arms instead would turn the usual periodic item,
+ * which re-arms itself from its function, into a busy loop that keeps the
+ * destroy from ever finishing. One report per destroy names the first
+ * such item. A timer firing at the same moment fires under the same lock,
+ * before (the item is queued, and drained like any other) or never.
+ *
  * CONCURRENCY
- * tm.lock guards the heap, WORK_TIMER transitions and the dw->wq/cpu/expires
- * fields of armed items. Lock order: tm.lock -> pool->lock (firing queues
- * under it); nothing takes tm.lock while holding a pool lock. A failed
+ * tm.lock guards the heap, WORK_TIMER transitions, the dw->wq/cpu/expires
+ * fields of armed items, wq->dying and wq->nr_armed. Lock order: tm.lock ->
+ * pool->lock (firing queues under it); nothing takes tm.lock while holding
+ * a pool lock. A failed
  * start calls uwq__monitor_start() under tm.lock (tm.lock -> the monitor's
  * start lock); the monitor calls uwq__timer_retry() holding no lock.
  *
  * INVARIANTS
  *  1. WORK_TIMER set <=> the item is in the heap.
  *  2. The heap root has the earliest expiry.
+ *  3. wq->nr_armed = the items in the heap with dw->wq == wq.
+ *  4. No item in the heap targets a dying queue (dw->wq->dying), so the
+ *     timer thread never touches a queue once its destroy has begun.
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -118,12 +136,14 @@ static void heap_insert(struct uwq_delayed_work *dw)
 	dw->t_child = dw->t_next = dw->t_prev = NULL;
 	tm.root = meld(tm.root, dw);
 	tm.root->t_prev = tm.root->t_next = NULL;
+	dw->wq->nr_armed++;
 }
 
 static void heap_remove(struct uwq_delayed_work *dw)
 {
 	struct uwq_delayed_work *sub;
 
+	dw->wq->nr_armed--;
 	if (dw == tm.root) {
 		tm.root = merge_pairs(dw->t_child);
 		return;
@@ -164,6 +184,7 @@ static void *timer_thread(void *arg)
 		tm.root = merge_pairs(dw->t_child);
 		wq = dw->wq;
 		cpu = dw->cpu;
+		wq->nr_armed--;
 		/*
 		 * Queue while still holding tm.lock: a flush_delayed_work()
 		 * or grab that finds the timer gone (uwq__timer_steal takes
@@ -226,12 +247,46 @@ void uwq__timer_retry(uint64_t now, uint64_t *next)
 	pthread_mutex_unlock(&tm.lock);
 }
 
+/*
+ * The one report per destroy: the first armed item it met, expedited (@n
+ * of them) or refused (@n 0). Claimed first (wq->dying_reported): the
+ * expediting claims it before it queues anything, so a refused re-arm
+ * from an expedited item never reports in its place.
+ */
+static bool claim_report(struct uwq_workqueue *wq)
+{
+	return !atomic_xchg(&wq->dying_reported, 1);
+}
+
+static void report_dying(struct uwq_workqueue *wq, uwq_work_fn fn, int n)
+{
+	char name[UWQ_FN_NAME_LEN];
+
+	uwq__fn_name((const void *)fn, name, sizeof(name));
+	if (n == 0)
+		uwq__log("uwq_destroy_workqueue(%s): delayed item %s was armed during the destroy: refused, left idle; cancel or flush delayed items before destroying the queue",
+			 wq->name, name);
+	else if (n == 1)
+		uwq__log("uwq_destroy_workqueue(%s): delayed item %s was still armed: it runs now, and arming more is refused; cancel or flush delayed items before destroying the queue",
+			 wq->name, name);
+	else
+		uwq__log("uwq_destroy_workqueue(%s): %d delayed items were still armed (first due: %s): they run now, and arming more is refused; cancel or flush delayed items before destroying the queue",
+			 wq->name, n, name);
+}
+
 bool uwq__timer_arm(struct uwq_workqueue *wq, struct uwq_delayed_work *dw, int cpu, uint64_t delay_ns)
 {
 	if (delay_ns == 0)
 		return uwq__queue_work(cpu, wq, &dw->work);
 	pthread_once(&tm_once, tm_init);
 	pthread_mutex_lock(&tm.lock);
+	if (wq->dying) {
+		pthread_mutex_unlock(&tm.lock);
+		atomic_fetch_and(&dw->work.data, ~WORK_PENDING);
+		if (claim_report(wq))
+			report_dying(wq, dw->work.func, 0);
+		return false;
+	}
 	dw->wq = wq;
 	dw->cpu = cpu;
 	{
@@ -283,6 +338,67 @@ bool uwq__timer_flush(struct uwq_delayed_work *dw)
 	}
 	pthread_mutex_unlock(&tm.lock);
 	return fired;
+}
+
+/*
+ * uwq_destroy_workqueue(), before draining: mark @wq dying and queue each
+ * of its armed items now, earliest expiry first. With none armed (the
+ * well-behaved case) that is all. Otherwise the heap is taken apart and
+ * rebuilt in one walk over every armed timer, all under tm.lock: the walk
+ * keeps the nodes still to visit on a list threaded through t_next (a
+ * node's children are spliced in front when it is visited), and melds
+ * each node into the kept heap or the taken one. Returns how many were
+ * armed (and reports them once).
+ */
+int uwq__timer_expedite_wq(struct uwq_workqueue *wq)
+{
+	struct uwq_delayed_work *todo, *keep = NULL, *taken = NULL;
+	uwq_work_fn first;
+	bool report;
+	int n = 0;
+
+	pthread_once(&tm_once, tm_init);
+	pthread_mutex_lock(&tm.lock);
+	wq->dying = true;
+	if (!wq->nr_armed) {
+		pthread_mutex_unlock(&tm.lock);
+		return 0;
+	}
+	for (todo = tm.root; todo;) {
+		struct uwq_delayed_work *dw = todo, *last;
+
+		todo = dw->t_next;
+		if (dw->t_child) {
+			for (last = dw->t_child; last->t_next; last = last->t_next)
+				;
+			last->t_next = todo;
+			todo = dw->t_child;
+		}
+		dw->t_child = dw->t_next = dw->t_prev = NULL;
+		if (dw->wq == wq) {
+			taken = meld(taken, dw);
+			n++;
+		} else {
+			keep = meld(keep, dw);
+		}
+	}
+	tm.root = keep;
+	assert(n == wq->nr_armed);
+	wq->nr_armed = 0;
+	first = taken->work.func;
+	report = claim_report(wq);
+	while (taken) {
+		struct uwq_delayed_work *dw = taken;
+
+		taken = merge_pairs(dw->t_child);
+		atomic_fetch_and(&dw->work.data, ~WORK_TIMER);
+		uwq__queue_work(dw->cpu, wq, &dw->work);
+	}
+	pthread_cond_signal(&tm.cond);	/* the root may have changed */
+	pthread_mutex_unlock(&tm.lock);
+	if (report)
+		report_dying(wq, first, n);
+	return n;
 }
 
 void uwq__timer_shutdown(void)

@@ -17,6 +17,11 @@
  * (collide_run) counts as started.
  * Thawing restores max_active and activates in order, so an ordered
  * freezable queue keeps its order across a freeze.
+ * Flushing or destroying a frozen queue that holds items waits for
+ * uwq_thaw(), with one report per freeze naming the call: the freeze's
+ * promise (nothing of a freezable queue starts until the thaw) outranks
+ * the destroy. Running the held items anyway was rejected: whoever froze
+ * relies on that promise (a snapshot, a suspended device).
  * Waiting for running items polls the pwqs' nr_active every millisecond
  * (freezing is rare; a wake-up path on every retirement would cost every
  * item), and gives up after freeze_timeout_ns with one report naming what
@@ -203,6 +208,13 @@ void uwq__freeze_new_wq(struct uwq_workqueue *wq)
  * items are held. */
 void uwq__report_frozen_flush(struct uwq_workqueue *wq)
 {
+	uwq__report_frozen_wait(wq, "uwq_flush_workqueue");
+}
+
+/* @what (a flush, or a destroy, which runs the held items too) waits for
+ * uwq_thaw(): one report per freeze, when items are held. */
+void uwq__report_frozen_wait(struct uwq_workqueue *wq, const char *what)
+{
 	struct uwq__pwq *pwq;
 	int held = 0;
 
@@ -214,5 +226,6 @@ void uwq__report_frozen_flush(struct uwq_workqueue *wq)
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}
 	if (held && !atomic_xchg(&wq->frozen_reported, 1))
-		uwq__log("uwq_flush_workqueue(%s): the queue is frozen; waiting for uwq_thaw()", wq->name);
+		uwq__log("%s(%s): the queue is frozen; waiting for uwq_thaw() (held items: %d)", what,
+			 wq->name, held);
 }

@@ -33,6 +33,12 @@
  * worker) are retried with back-off: spin, then sched_yield(), then 50 µs
  * sleeps, since a preempted owner cannot be waited out by spinning (E7).
  *
+ * Destroy: refused from one of the queue's own items before anything is
+ * touched; then the queue's armed delayed items are queued at once and
+ * further arming refused (delayed.c), a frozen queue's wait for the thaw
+ * is reported (freezer.c), the queue is drained, and only an idle queue is
+ * freed (a busy one is leaked with a report, as the kernel does).
+ *
  * CONCURRENCY
  * w->pwq and w->last_pool are written under the lock of the pool the item
  * is queued on, with atomic stores, and read atomically to pick which pool
@@ -528,6 +534,10 @@ int uwq__wq_init(struct uwq_workqueue *wq, const char *name, unsigned flags, int
 	wq->nr_pwqs_to_flush = 0;
 	wq->draining = 0;
 	wq->drain_reported = 0;
+	/* Not nr_armed: a system queue's items stay armed across
+	 * uwq_shutdown() and this re-init (init.c); a new queue is zeroed. */
+	wq->dying = false;
+	wq->dying_reported = 0;
 	wq->gen = READ_ONCE(uwq__fork_gen);
 	wq->stale_reported = 0;
 	list_init(&wq->node);
@@ -695,6 +705,17 @@ void uwq_destroy_workqueue(struct uwq_workqueue *wq)
 		uwq__log("uwq_destroy_workqueue(%s): system workqueues cannot be destroyed", wq->name);
 		return;
 	}
+	if (current_wq() == wq) {
+		char fn[UWQ_FN_NAME_LEN];
+
+		/* Before the timers are touched: the queue stays usable. */
+		uwq__log("uwq_destroy_workqueue(%s) from its own work function %s would wait for itself; refused",
+			 wq->name, uwq__fn_name((const void *)uwq__current_worker->current_func, fn, sizeof(fn)));
+		return;
+	}
+	/* Armed items run now, not into freed memory later (delayed.c). */
+	uwq__timer_expedite_wq(wq);
+	uwq__report_frozen_wait(wq, "uwq_destroy_workqueue");
 	if (uwq_drain_workqueue(wq) != 0)
 		return;
 	if (wq_busy(wq)) {
