@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Checks `uwq-top --once --json` output of examples/nic-sim (top_json_e2e.sh).
 #   top_json_check.py ready PID FILE    exit 0 once proto and the shared line count, with
-#                                       rates above 0 (polled: a loaded or sanitized
-#                                       nic-sim can have windows with nothing queued)
+#                                       rates above 0 and a pool's CPU% (polled: a loaded
+#                                       or sanitized nic-sim can have windows with nothing
+#                                       queued, and a pool has no CPU% until it was in
+#                                       both snapshots of the window)
 #   top_json_check.py fields PID FILE   every field present, typed and consistent
 #   top_json_check.py grew A B          the counts in B are beyond those in A
 import json
@@ -110,7 +112,8 @@ def main():
         d = load(sys.argv[3])
         q, l = proto(d), nic_line(d)
         sys.exit(0 if q and l and q["completed"] > 0 and l["events"] > 0 and d["rate_window_ns"] and
-                 q["completed_per_s"] > 0 and l["events_per_s"] > 0 and l["thread_runs_per_s"] > 0
+                 q["completed_per_s"] > 0 and l["events_per_s"] > 0 and l["thread_runs_per_s"] > 0 and
+                 any(p.get("cpu_percent") is not None for p in d["pools"])
                  else 1)
     if mode == "fields":
         fields(int(sys.argv[2]), load(sys.argv[3]))
