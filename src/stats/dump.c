@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dump.c - uwq_dump(): pools and workqueues as text, in the spirit of the
- * kernel's show_all_workqueues() (A.15).
+ * kernel's show_all_workqueues().
  *
  * DESIGN: a snapshot for humans and scripts; each pool and queue is read
  * under its pool locks, one at a time, so the dump never stalls the hot
  * path for longer than one pool's walk. Counters are per pwq, updated under
  * the pool lock the queue path already holds (no extra atomics).
- * Per-CPU counters, histograms and the live export are issue 7's.
+ * Per-CPU counters and histograms are stats.c's, the live export export.c's.
  * CONCURRENCY: uwq__g.lock (queue list) -> pool->lock, never the reverse.
  */
 #include <stdio.h>

@@ -185,7 +185,7 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	if (last && last != pwq->pool) {
 		struct uwq__pwq *running;
 
-		/* Running on this queue elsewhere: queue there (kernel G2). */
+		/* Running on this queue elsewhere: queue there (as the kernel's __queue_work() does). */
 		if (uwq__busy_find_pwq(w, w->func, &running) && running->wq == wq)
 			pwq = running;
 	}

@@ -3,9 +3,9 @@
  * uwq_free_irq() waits for the action's running handlers and stops its
  * thread (include/uwq/irq.h uwq_free_irq(): "waits for its handlers to
  * finish and stops its thread. Return: the name given at request";
- * DESIGN.md §3 "free_irq waits, stops the action's thread, returns its
- * name"; kernel-semantics.md B.3 free_irq, B.7 "Normal exit (via
- * free_irq)"):
+ * free_irq waits, stops the action's thread and returns its name, as the
+ * kernel's free_irq() in kernel/irq/manage.c does, its thread leaving
+ * through the normal exit path):
  *  - with the thread handler held on a gate, uwq_free_irq() in a helper
  *    thread does not return while the gate is closed; when it returns the
  *    handler has returned, and the result is the very name pointer given

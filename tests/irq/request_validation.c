@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Request, free and line calls validate their arguments as the kernel does
- * (include/uwq/irq.h Return: lines; DESIGN.md §3 "Errors follow the
- * kernel"; kernel-semantics.md B.3, B.5 "Sharing rules" and "Safety rule"):
+ * (include/uwq/irq.h Return: lines; the errors, sharing rules and the
+ * default-primary safety rule of the kernel's __setup_irq() and
+ * request_threaded_irq() in kernel/irq/manage.c):
  *  - uwq_request_threaded_irq() gives -EINVAL for an unknown line (0, -1,
  *    9999), both handlers NULL, a NULL name, unknown flag bits, SHARED
  *    without dev_id, and a NULL primary without ONESHOT;

@@ -2,9 +2,9 @@
 /*
  * A shared line calls every action's primary and ORs the results
  * (include/uwq/irq.h "on a shared line every primary runs and the results
- * are OR-ed"; DESIGN.md §3 "Shared lines: every action's primary handler is
- * called; flags must agree; dev_id required"; kernel-semantics.md B.2, B.3,
- * B.5 "Sharing rules"):
+ * are OR-ed"; every action's primary handler is called, flags must agree
+ * and dev_id is required, as in the kernel's __handle_irq_event_percpu()
+ * and __setup_irq()):
  *  - two SHARED actions with different dev_ids: every raise calls both
  *    primaries, each with its own dev_id;
  *  - one answers NONE and the other HANDLED: no spurious report;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Sourced by the uwq-top tests (DESIGN.md section 5, live export): start
+# Sourced by the uwq-top tests (uwq/export.h, the live export): start
 # examples/nic-sim with the export on, wait for its segment, clean up on
 # every path. Callers set TOP and NICSIM (the two binaries) before sourcing.
 # Nothing sleeps to synchronise: wait_until polls a predicate with a

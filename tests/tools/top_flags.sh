@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# uwq-top flags what needs attention (DESIGN.md section 5, live export),
+# uwq-top flags what needs attention (uwq/export.h, the live export),
 # on top_flags_target (a pool of at most 2 workers, both held by
 # CPU-intensive items, a third item waiting):
 #  - the pool row says HOG 2 and, after the 1 s default, STALL; alert rows

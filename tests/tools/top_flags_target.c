@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * top_flags_target - a process for uwq-top to flag (top_flags.sh; DESIGN.md
- * section 5, live export). Its pools may have 2 workers each. On one CPU's
+ * top_flags_target - a process for uwq-top to flag (top_flags.sh; uwq/export.h,
+ * the live export). Its pools may have 2 workers each. On one CPU's
  * pool, a CPU-intensive queue runs two items that hold their workers until
  * stdin reaches end of file, and a third item waits behind them: the pool
  * has 2 hogs at once and, a second later, a stall (work pending, no item

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The live view in a real terminal (DESIGN.md section 5, live export), a
+# The live view in a real terminal (uwq/export.h, the live export), a
 # detached tmux session of 100x40 watching examples/nic-sim:
 #  - the frame shows the pool, queue and line tables, nic-sim's queue with
 #    rates and its shared line; no row wraps, at 100 and at 80 columns (the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# uwq-top reads a live process (DESIGN.md section 5, live export):
+# uwq-top reads a live process (uwq/export.h, the live export):
 #  - `uwq-top --once --json` on examples/nic-sim run with UWQ_EXPORT=1 is
 #    valid JSON (python3 -m json.tool) with every pool, queue and line field,
 #    nic-sim's queue (proto) and shared line (nic0,nic1) counting, and rates;

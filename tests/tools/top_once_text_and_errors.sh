@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# uwq-top's text snapshot and its errors (DESIGN.md section 5, live export):
+# uwq-top's text snapshot and its errors (uwq/export.h, the live export):
 #  - --once prints the three tables for examples/nic-sim in 80 columns,
 #    with no terminal escapes when stdout is not a terminal;
 #  - --json without --once streams one valid object per line;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The live export is owner-only (DESIGN.md section 5, live export):
+# The live export is owner-only (uwq/export.h, the live export):
 #  - /dev/shm/uwq.<pid> is mode 0600 and owned by the process's user, who
 #    can read it with uwq-top;
 #  - as root, also: user nobody (65534) can read neither the segment nor,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Delayed work (DESIGN.md §2 delayed work; kernel-semantics.md A.6
- * queue_delayed_work / mod_delayed_work rows, A.7 G1, G3):
+ * Delayed work (uwq/workqueue.h uwq_queue_delayed_work() and
+ * uwq_mod_delayed_work(); the kernel's queue_delayed_work() and
+ * mod_delayed_work_on(), pending dedupe included):
  *  - delay 0 queues at once: the item is on the queue when the call returns,
  *    so uwq_flush_work() (which ignores armed timers) waits for it;
  *  - a delay d runs the item once, never before d has elapsed since the call

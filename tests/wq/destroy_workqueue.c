@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * destroy_workqueue drains first (DESIGN.md §2 "destroy_workqueue drains
- * first"; kernel-semantics.md A.7 G11, G5): every item queued before the
+ * destroy_workqueue drains first (uwq/workqueue.h uwq_destroy_workqueue();
+ * the kernel's destroy_workqueue() and drain_workqueue()): every item queued before the
  * destroy, chained requeueings included, has run when it returns, for bound,
  * unbound and ordered queues; uwq_destroy_workqueue(NULL) is a no-op; and
  * once every user queue is destroyed, uwq_shutdown() succeeds (while one

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uwq_freeze() stops the freezable workqueues at item boundaries and
- * uwq_thaw() resumes them, losing and reordering nothing (DESIGN.md §4
- * "freezer"; kernel-semantics.md A.14 and E6; header: uwq_freeze(),
+ * uwq_thaw() resumes them, losing and reordering nothing (the kernel's
+ * freeze_workqueues_begin() and thaw_workqueues(); header: uwq_freeze(),
  * uwq_thaw(), struct uwq_config.freeze_timeout_ns):
  *  - uwq_freeze() does not return while an item of a freezable queue runs;
  *  - once it has returned, no item of a freezable queue (bound, bound with
