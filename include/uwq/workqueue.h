@@ -21,9 +21,12 @@
  * function may block: the pool notices (see uwq_blocking_begin()) and lets
  * another worker run the items queued behind it.
  *
- * Function names in reports come from dladdr(); link programs with
- * -rdynamic (CMake: ENABLE_EXPORTS) to see names of functions that live in
- * the executable rather than an address.
+ * Reports name functions: exported ones by name (dladdr()), any other,
+ * static ones included, by name and object from the object's ELF symbol
+ * table ("frame_done (myprog)"). A stripped object (linked with -s, or run
+ * through strip(1)) has no symbol table: its functions other than exported
+ * ones then show as an address and an offset in the object, and one line
+ * says so. Keep the symbols (no -s, no strip) to see names.
  */
 #ifndef UWQ_WORKQUEUE_H
 #define UWQ_WORKQUEUE_H
