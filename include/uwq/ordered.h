@@ -15,7 +15,7 @@
  *   static void crunch(struct uwq_ordered_work *ow);   // parallel
  *   static void emit(struct uwq_ordered_work *ow);     // in queueing order
  *   static void done(struct uwq_ordered_work *ow)      // after emit; may free
- *   { free(container_of(ow, struct block, ow)); }
+ *   { free(uwq_container_of(ow, struct block, ow)); }
  *   q = uwq_alloc_ordered_queue("pipeline", UWQ_UNBOUND, 0);
  *   uwq_ordered_work_init(&b->ow, crunch, emit, done);
  *   uwq_ordered_queue_work(q, &b->ow);

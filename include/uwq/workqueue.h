@@ -36,15 +36,19 @@
  * UWQ_SYSFS_ROOT set (a fake topology, below), the CPUs its
  * devices/system/cpu/online lists are the ones served instead.
  *
- * Function names in reports come from dladdr(); link programs with
- * -rdynamic (CMake: ENABLE_EXPORTS) to see names of functions that live in
- * the executable rather than an address.
+ * Reports name functions: exported ones by name (dladdr()), any other,
+ * static ones included, by name and object from the object's ELF symbol
+ * table ("frame_done (myprog)"). A stripped object (linked with -s, or run
+ * through strip(1)) has no symbol table: its functions other than exported
+ * ones then show as an address and an offset in the object, and one line
+ * says so. Keep the symbols (no -s, no strip) to see names.
  */
 #ifndef UWQ_WORKQUEUE_H
 #define UWQ_WORKQUEUE_H
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uwq/common.h>
 
@@ -71,6 +75,31 @@ struct uwq_work {
 	void			*last_pool;	/* private: pool it last went to */
 	uint64_t		queued_ns;	/* private: when queued, if timed (stats) */
 };
+
+/**
+ * uwq_container_of() - the struct of type @type whose member @member @ptr
+ * points to: how a work function gets from its struct uwq_work * to the
+ * object the item is embedded in.
+ * @ptr: pointer to the member
+ * @type: the containing struct's type
+ * @member: the member's name in @type (nested members too: a.b)
+ *
+ * Example:
+ *   struct frame { struct uwq_work work; int id; };
+ *   static void process(struct uwq_work *w)
+ *   { struct frame *f = uwq_container_of(w, struct frame, work); ... }
+ *
+ * Type-checked: @ptr must point to the member's type (or be void *); any
+ * other pointer is a "distinct pointer types" diagnostic in C (an error
+ * with -Werror) and an error in C++. Const is not carried over, as in the
+ * kernel's container_of(). <uwq/linux/workqueue.h> defines the kernel
+ * spelling container_of() as this.
+ * Context: any; pointer arithmetic only, nothing checked at run time.
+ * Return: the containing struct; @ptr must not be NULL.
+ */
+#define uwq_container_of(ptr, type, member)					\
+	((type *)(void *)((char *)(ptr) - offsetof(type, member) +		\
+			  0 * sizeof((ptr) == &((type *)0)->member)))
 
 /*
  * struct uwq_delayed_work - a work item plus a timer. Its work item is the

@@ -406,7 +406,15 @@ void uwq__async_atfork(int stage);	/* src/async: 0 prepare, 1 parent, 2 child */
 
 /* watchdog.c */
 void uwq__watchdog_check(struct uwq__pool *pool, uint64_t now);	/* L held */
-void uwq__hog_report(uwq_work_fn func);
+/* A CPU hog the monitor saw, copied under pool->lock for its report. */
+struct uwq__hog {
+	uwq_work_fn	func;
+	bool		unbound;	/* the pool's: no other CPU to move to */
+	bool		system;		/* a system workqueue: its flags are fixed */
+	char		wq[32];
+};
+void uwq__hog_note(struct uwq__hog *h, const struct uwq__worker *wk);	/* L held */
+void uwq__hog_report(const struct uwq__hog *h);
 
 /* blocking.c */
 void uwq__block_begin(struct uwq__worker *worker);

@@ -170,7 +170,7 @@ static char thread_state(struct uwq__worker *worker, int *cpu)
 		worker->m_stat_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (worker->m_stat_fd < 0) {
 			if (!mon.no_proc_warned)
-				uwq__log("cannot read %s: %s; workers that block without a hint go unnoticed",
+				uwq__log("cannot read %s: %s; workers that block without a hint go unnoticed: mount /proc, or mark blocking calls with uwq_blocking_begin()/uwq_blocking_end()",
 					 path, strerror(errno));
 			mon.no_proc_warned = true;
 			return 0;
@@ -261,7 +261,7 @@ static int collect(struct uwq__pool *pool, struct sample *out, bool *has_blocked
 }
 
 /* Under pool->lock: act on verdicts still valid for the same item. */
-static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *hogs, int *nhogs,
+static void apply(struct uwq__pool *pool, struct sample *s, int n, struct uwq__hog *hogs, int *nhogs,
 		  bool *standby)
 {
 	for (int i = 0; i < n; i++) {
@@ -294,7 +294,7 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, uwq_work_fn *
 			wk->current_pwq->stat_cpu_intensive++;
 			if (uwq__kick_pool(pool))
 				wk->current_pwq->stat_cm_wakeups++;
-			hogs[(*nhogs)++] = s[i].func;
+			uwq__hog_note(&hogs[(*nhogs)++], wk);
 			break;
 		default:
 			break;
@@ -334,7 +334,7 @@ static void retry_create(struct uwq__pool *pool)
 static bool pool_pass(struct uwq__pool *pool, bool ticking, bool fast, uint64_t now, uint64_t *next_reap)
 {
 	struct sample s[MAX_SAMPLES];
-	uwq_work_fn hogs[MAX_SAMPLES];
+	struct uwq__hog hogs[MAX_SAMPLES];
 	int n = 0, nhogs = 0;
 	bool pending, busy, create = false, reaped = false;
 	uint64_t cooldown = uwq__g.cfg.create_cooldown_ns;
@@ -398,7 +398,7 @@ detect:
 		if (standby)
 			uwq__pool_make_standby(pool);
 		for (int i = 0; i < nhogs; i++)
-			uwq__hog_report(hogs[i]);
+			uwq__hog_report(&hogs[i]);
 	}
 	if (create)
 		retry_create(pool);
@@ -504,7 +504,7 @@ void uwq__monitor_start(void)
 	err = uwq__thread_create(&mon.thread, &attr, monitor_thread, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)
-		uwq__log("cannot start the monitor thread: %s; blocking without hints, retries and the watchdog are off",
+		uwq__log("cannot start the monitor thread: %s; until it starts, blocking without hints goes unnoticed and worker-creation retries and the watchdog are off: mark blocking calls with uwq_blocking_begin()/uwq_blocking_end()",
 			 strerror(err));
 	else
 		mon.running = true;

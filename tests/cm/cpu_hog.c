@@ -10,7 +10,9 @@
  * have run, or a generous deadline passes:
  *  - all 8 short items run while the hog still runs, on that CPU's pool;
  *  - after 3 hog runs of the same function no "hogged CPU" report; after
- *    the 4th exactly one, a "uwq: cm_hog_fn hogged CPU" line on stderr.
+ *    the 4th exactly one, a "uwq: cm_hog_fn hogged CPU" line on stderr,
+ *    naming the per-CPU queue and advising UWQ_CPU_INTENSIVE or UWQ_UNBOUND
+ *    (tests/cm/cpu_hog_unbound_advice.c has the unbound queue's advice).
  */
 #include <uwq/workqueue.h>
 
@@ -159,6 +161,9 @@ int main(void)
 	      count_lines_containing(out, "hogged CPU"), ROUNDS);
 	CHECK(count_lines_starting(out, "uwq: cm_hog_fn hogged CPU") == 1,
 	      "the report line does not start \"uwq: cm_hog_fn hogged CPU\"");
+	CHECK(count_lines_containing(out, "per-CPU workqueue cm_hog") == 1 &&
+	      count_lines_containing(out, "UWQ_CPU_INTENSIVE or UWQ_UNBOUND") == 1,
+	      "the report does not name the per-CPU queue cm_hog and advise UWQ_CPU_INTENSIVE or UWQ_UNBOUND");
 	CHECK(count_lines_containing(out, "cm_short_fn") == 0, "a short item was reported");
 	free(out);
 

@@ -22,7 +22,7 @@
 #endif
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) uwq_container_of(ptr, type, member)
 #endif
 
 #define work_struct		uwq_work
