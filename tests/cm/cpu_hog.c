@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPU hogs leave concurrency management (DESIGN.md §2 "Concurrency
- * management": "Items that hog a CPU past a threshold (kernel: 10 ms) are
- * marked CPU-intensive and leave concurrency management, so they cannot
- * starve the rest of the pool"; kernel-semantics.md A.9, including the
- * report at the 4th occurrence per function):
+ * CPU hogs leave concurrency management (docs/design.md §3: an item that
+ * runs on a CPU past a threshold, the kernel's 10 ms, is marked
+ * CPU-intensive and leaves concurrency management, so it cannot starve the
+ * rest of the pool; the kernel's wq_worker_tick(), including the report at
+ * the 4th occurrence per function):
  * with cpu_intensive_ns = 5 ms, a hog item on one CPU's bound pool spins
  * (never blocks) until the short items queued behind it on the same CPU
  * have run, or a generous deadline passes:
