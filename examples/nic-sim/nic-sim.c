@@ -77,7 +77,7 @@ static uint64_t now_ns(void)
 
 static void protocol_work(struct uwq_work *w)
 {
-	struct pkt *p = (struct pkt *)w;
+	struct pkt *p = uwq_container_of(w, struct pkt, work);
 	uint32_t sum = 0;
 
 	for (uint32_t i = 0; i < p->len * 16; i++)	/* "checksum" */

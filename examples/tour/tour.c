@@ -41,7 +41,7 @@ struct hello {
 
 static void hello_fn(struct uwq_work *w)
 {
-	struct hello *h = (struct hello *)w;
+	struct hello *h = uwq_container_of(w, struct hello, work);
 	char name[16] = "";
 
 	pthread_getname_np(pthread_self(), name, sizeof(name));
@@ -60,7 +60,7 @@ static atomic_int nr_done;
 
 static void step_fn(struct uwq_work *w)
 {
-	struct step *s = (struct step *)w;
+	struct step *s = uwq_container_of(w, struct step, work);
 
 	order[atomic_fetch_add(&nr_done, 1)] = s->thread * 100 + s->seq;
 }
@@ -88,7 +88,7 @@ struct napper {
 
 static void nap_fn(struct uwq_work *w)
 {
-	struct napper *n = (struct napper *)w;
+	struct napper *n = uwq_container_of(w, struct napper, work);
 	struct timespec ts = { 0, 20 * 1000000 };
 
 	printf("  %7.2f ms  napper %d starts (20 ms sleep, hinted)\n", ms(), n->id);
