@@ -14,8 +14,8 @@
  *    the CPU keeps doing queued work;
  *  - when it wakes, surplus workers finish their item and go idle
  *    (keep_working fails while nr_running > concurrency);
- *  - the last idle worker to wake becomes the manager and creates a
- *    standby worker before processing, so a block always finds someone to
+ *  - the last idle worker to wake becomes the manager and has a standby
+ *    worker made before processing, so a block always finds someone to
  *    wake (the kernel's invariant: an idle worker exists before work starts).
  * `concurrency` is 1 for bound pools (one per CPU) and the number of CPUs
  * of the mask for unbound pools, which are concurrency-managed too, unlike
@@ -99,14 +99,37 @@
  *
  * Idle workers beyond the kernel's reserve (2 idle plus 1 per 4 busy;
  * UWQ_IDLE_RESERVE) exit after UWQ_IDLE_TIMEOUT_MS, default 60 s rather
- * than the kernel's 300 s: a thread costs ~32 µs to create here, so
- * recreating one after a quiet minute is cheap, while embedded daemons
- * care about idle memory; a burst pattern repeating within a minute keeps
- * its workers. The monitor culls (uwq__pool_reap) and joins them.
+ * than the kernel's 300 s: making a worker costs ~0.2 ms of CPU here
+ * (bench/worker_cost), so recreating one after a quiet minute is cheap,
+ * while embedded daemons care about idle memory; a burst pattern repeating
+ * within a minute keeps its workers. The monitor culls (uwq__pool_reap)
+ * and joins them.
+ *
+ * Who makes workers. A worker never calls pthread_create(): the last idle
+ * worker turned manager, and a worker about to block that claimed the
+ * standby, ask one thread, "uwq-creator" (the kernel's kthreadd), started
+ * with the first pool. The manager waits for its worker, as before; the
+ * blocking worker does not (it needs no result; the creator finishes the
+ * claim, uwq__pool_make_standby()). The monitor and a thread starting a
+ * pool still create directly. Why: glibc gives every thread that first
+ * calls malloc() an arena of its own (up to 8 per CPU: a 64 MiB-aligned
+ * mapping, a page-table page, first-touch faults), and pthread_create()
+ * allocates in its caller (the new thread's TLS vector), as did the
+ * calloc() of the worker; so every worker that ever made a standby had an
+ * arena, though its items never allocate (tests/cm/creator: 1 -> 8
+ * arenas for 13 workers; 2 at most now). bench/worker_cost, CPU per
+ * worker made in a cold burst of 32, 6 alternating runs: 306 -> 216 µs
+ * median, against 183-200 µs for a bare thread held alive alongside 31
+ * others; 296 -> 225 µs for the same burst again after uwq_shutdown()
+ * (arenas left by the first). The price is a hand-off: one futex wake
+ * when the creator sleeps, and for the manager a sleep until its worker
+ * exists. A creator that cannot start leaves creation to the workers.
  *
  * CONCURRENCY
  * pool->lock guards everything marked L in internal/wq.h. worker->wake is
  * the only field a sleeping worker reads without it (see worker_wait()).
+ * The creator's lock (C) guards its list and state, and each pool's
+ * create_* fields while asked; pool->lock is never held with it.
  *
  * INVARIANTS
  *  1. nr_running == number of workers whose flags have none of
@@ -115,6 +138,9 @@
  *  3. Every worker is on pool->workers until the pool is destroyed.
  *  4. on_cpu[c] == number of running workers with run_slot == c + 1; a
  *     worker leaving nr_running leaves its slot (worker_set_flags).
+ *  5. A pool is on the creator's list only while its asker holds
+ *     manager_active for it: one ask per pool at a time, so the pool's one
+ *     create_node and create_done suffice.
  */
 #include <errno.h>
 #include <signal.h>
@@ -467,16 +493,28 @@ bool uwq__pool_claim_standby(struct uwq__pool *pool)
 	return true;
 }
 
-/* Create the standby claimed by uwq__pool_claim_standby(); lock not held. */
-void uwq__pool_make_standby(struct uwq__pool *pool)
+/* A claimed standby was made (or not): the pool may manage again. */
+static void finish_standby(struct uwq__pool *pool, int err)
 {
-	int err = uwq__create_worker(pool);
-
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);	/* in case the woken one blocked meanwhile */
 	pthread_mutex_unlock(&pool->lock);
+}
+
+static bool ask_creator(struct uwq__pool *pool, bool standby, int *err);
+static int create_worker(struct uwq__pool *pool);
+
+/*
+ * Create the standby claimed by uwq__pool_claim_standby(); lock not held.
+ * Asked of a worker, the creator thread makes it and the worker goes on
+ * at once (it is about to block; it needs no result).
+ */
+void uwq__pool_make_standby(struct uwq__pool *pool)
+{
+	if (!ask_creator(pool, true, NULL))
+		finish_standby(pool, create_worker(pool));
 }
 
 static void worker_setup_thread(struct uwq__worker *worker)
@@ -544,7 +582,7 @@ static void note_create_failure(struct uwq__pool *pool)
  * Creates a worker that starts idle. Takes pool->lock itself. The thread's
  * CPU clock id is read by the thread itself before it can run an item.
  */
-int uwq__create_worker(struct uwq__pool *pool)
+static int create_worker(struct uwq__pool *pool)
 {
 	struct uwq__worker *worker = calloc(1, sizeof(*worker));
 	pthread_attr_t attr;
@@ -608,6 +646,177 @@ int uwq__create_worker(struct uwq__pool *pool)
 	pool->create_warned = false;
 	pthread_mutex_unlock(&pool->lock);
 	return 0;
+}
+
+/*
+ * The creator thread (see "Who makes workers" above). C: creator.lock,
+ * never held with a pool's lock.
+ */
+static struct {
+	pthread_mutex_t		lock;
+	struct uwq__list	asked;		/* C: pools waiting, by pool->create_node */
+	int			events;		/* A: futex word; bumped under C per ask and at stop */
+	bool			idle;		/* C: the creator sleeps on events (or is about to) */
+	bool			running;	/* C */
+	bool			stop;		/* C: exit once nothing is asked */
+	pthread_t		thread;		/* C */
+} creator = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.asked = { &creator.asked, &creator.asked },
+};
+
+/* One creation asked of the creator; C held, returns with it held. */
+static void creator_serve(void)
+{
+	struct uwq__pool *pool = container_of(creator.asked.next, struct uwq__pool, create_node);
+	bool standby = pool->create_standby;
+	int err;
+
+	list_del(&pool->create_node);
+	pthread_mutex_unlock(&creator.lock);
+	err = create_worker(pool);
+	if (standby) {
+		finish_standby(pool, err);
+	} else {
+		pool->create_err = err;
+		/* Release: the asker reads create_err after it sees 1. */
+		store_release(&pool->create_done, 1);
+		futex_wake(&pool->create_done, 1);
+	}
+	pthread_mutex_lock(&creator.lock);
+}
+
+static void *creator_thread(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "uwq-creator");
+	/* The most favourable nice level permitted: it makes the workers of
+	 * high-priority pools too. Its workers set their own (worker_thread()). */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), -5);
+	pthread_mutex_lock(&creator.lock);
+	for (;;) {
+		int ev;
+
+		if (!list_empty(&creator.asked)) {
+			creator_serve();
+			continue;
+		}
+		if (creator.stop)
+			break;
+		/* An ask after this bumps events under C: the wait returns. */
+		creator.idle = true;
+		ev = READ_ONCE(creator.events);
+		pthread_mutex_unlock(&creator.lock);
+		futex_wait(&creator.events, ev);
+		pthread_mutex_lock(&creator.lock);
+	}
+	pthread_mutex_unlock(&creator.lock);
+	return NULL;
+}
+
+/* Started with the first pool; a failure leaves creation to the workers. */
+static void creator_start(void)
+{
+	pthread_attr_t attr;
+	sigset_t all;
+	int err;
+
+	pthread_mutex_lock(&creator.lock);
+	if (creator.running) {
+		pthread_mutex_unlock(&creator.lock);
+		return;
+	}
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
+	/* Never its starter's policy or CPUs (the monitor is SCHED_FIFO; a
+	 * user thread may be pinned). */
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	pthread_attr_setaffinity_np(&attr, sizeof(uwq__g.allowed), &uwq__g.allowed);
+	creator.stop = false;
+	err = uwq__thread_create(&creator.thread, &attr, creator_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		uwq__log("cannot start the creator thread: %s; workers create workers themselves", strerror(err));
+	else
+		creator.running = true;
+	pthread_mutex_unlock(&creator.lock);
+}
+
+/*
+ * A worker's creation goes to the creator: true if asked (@standby: the
+ * creator finishes the claimed standby itself; else this waits for the
+ * result in *err), false if the caller must create (not a worker, or no
+ * creator). At most one creation per pool is in flight (manager_active),
+ * so the pool's one create_node suffices.
+ */
+static bool ask_creator(struct uwq__pool *pool, bool standby, int *err)
+{
+	bool wake;
+
+	if (!uwq__current_worker)
+		return false;
+	pthread_mutex_lock(&creator.lock);
+	if (!creator.running || creator.stop) {
+		pthread_mutex_unlock(&creator.lock);
+		return false;
+	}
+	pool->create_standby = standby;
+	__atomic_store_n(&pool->create_done, 0, __ATOMIC_RELAXED);	/* read by us only after C */
+	list_add_tail(&pool->create_node, &creator.asked);
+	wake = creator.idle;
+	creator.idle = false;
+	atomic_add_fetch(&creator.events, 1);
+	pthread_mutex_unlock(&creator.lock);
+	if (wake)
+		futex_wake(&creator.events, 1);
+	if (standby)
+		return true;
+	while (!load_acquire(&pool->create_done))
+		futex_wait(&pool->create_done, 0);
+	*err = pool->create_err;
+	return true;
+}
+
+/* uwq_shutdown(): after the pools, so no creation is asked any more. */
+void uwq__creator_shutdown(void)
+{
+	bool running;
+
+	pthread_mutex_lock(&creator.lock);
+	running = creator.running;
+	creator.stop = true;
+	atomic_add_fetch(&creator.events, 1);
+	pthread_mutex_unlock(&creator.lock);
+	if (running) {
+		futex_wake(&creator.events, 1);
+		pthread_join(creator.thread, NULL);
+	}
+	pthread_mutex_lock(&creator.lock);
+	creator.running = false;
+	creator.stop = false;
+	creator.idle = false;
+	pthread_mutex_unlock(&creator.lock);
+}
+
+/* fork.c: no creator in the child until a pool starts. */
+void uwq__creator_atfork_child(void)
+{
+	memset(&creator, 0, sizeof(creator));
+	pthread_mutex_init(&creator.lock, NULL);
+	list_init(&creator.asked);
+}
+
+int uwq__create_worker(struct uwq__pool *pool)
+{
+	int err;
+
+	if (ask_creator(pool, false, &err))
+		return err;
+	return create_worker(pool);
 }
 
 /*
@@ -692,6 +901,7 @@ void uwq__pool_start(struct uwq__pool *pool)
 	if (!atomic_cas(&pool->started, &expect, 2))
 		return;
 	uwq__monitor_start();
+	creator_start();
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = true;
 	pthread_mutex_unlock(&pool->lock);
@@ -764,6 +974,7 @@ struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int
 	list_init(&pool->workers);
 	list_init(&pool->waiters);
 	list_init(&pool->dead);
+	list_init(&pool->create_node);
 	return pool;
 }
 
