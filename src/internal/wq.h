@@ -109,6 +109,9 @@ struct uwq__worker {
 	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
+	void			*stack;		/* I: its stack mapping (pool.c) */
+	size_t			stack_len;	/* I */
+	char			*stack_keep;	/* W, then read after the join: see stack_put() */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
 	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
