@@ -4,7 +4,8 @@
 # on this machine, in this run (issue 6). Installs missing peers (Debian
 # packages), builds in release mode, runs every scenario of
 # bench/peer_bench.c on every pool, each repetition in a fresh process, and
-# the interrupt latencies of bench/irq_latency.c; writes
+# the interrupt latencies of bench/irq_latency.c and the cost of making a
+# worker (bench/worker_cost.c); writes
 # bench/results/<date>-<host>.md with plots in bench/results/<date>-<host>/.
 # The full run then appends uwq's own micro-benchmarks (bench/run.sh).
 #
@@ -54,9 +55,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- sizes ----
 if [ $quick = 1 ]; then
-	reps=3 s1n=50000 s2n=50000 s3n=200 s4n=100 s5t=0.5 s6ms=200 irqn=300 irqrate=200 tput_tmo=20 s4_tmo=5
+	reps=3 s1n=50000 s2n=50000 s3n=200 s4n=100 s5t=0.5 s6ms=200 irqn=300 irqrate=200 tput_tmo=20 s4_tmo=5 wcr=3
 else
-	reps=5 s1n=1000000 s2n=1000000 s3n=2000 s4n=200 s5t=5 s6ms=1000 irqn=2000 irqrate=1000 tput_tmo=60 s4_tmo=15
+	reps=5 s1n=1000000 s2n=1000000 s3n=2000 s4n=200 s5t=5 s6ms=1000 irqn=2000 irqrate=1000 tput_tmo=60 s4_tmo=15 wcr=7
 fi
 
 host=$(hostname)
@@ -150,6 +151,12 @@ for rep in $(seq 1 "$reps"); do
 		echo "rep=$rep pool=uwq scenario=irq status=ok $kv" >>"$runs"
 	else
 		echo "rep=$rep pool=uwq scenario=irq status=error" >>"$runs"
+	fi
+	kv=$(timeout 120 "$bin/worker_cost" -r $wcr 2>>"$raw/stderr.txt" | grep '^kv ' | sed 's/^kv //')
+	if [ -n "$kv" ]; then
+		echo "rep=$rep pool=uwq scenario=W1 status=ok $kv" >>"$runs"
+	else
+		echo "rep=$rep pool=uwq scenario=W1 status=error" >>"$runs"
 	fi
 done
 t_runs=$(date +%s)
@@ -501,6 +508,12 @@ dh=$(awk -v h="$h" -v b="$b" 'BEGIN { if (h != "" && b != "") printf "%.1f", h -
 # epoll loop at FIFO 51 waking its own FIFO 50 thread), + 1 µs.
 hlim=$(awk -v h="$h" 'BEGIN { if (h != "") printf "%.2f", h + 1 }')
 echo "| I2 event→thread p50 ≤ hand-off by hand + 1 µs | uwq | $(fmt "$t") µs (+$d µs over the bare loop) | hand-off by hand $(fmt "$h") µs (+$dh µs; wake floor $(fmt "$f") µs) | $(ratio "$t" "$h") | $(verdict le "$t" "$hlim") |"
+v=$(med W1 uwq uwq_us)
+b=$(med W1 uwq bare_us)
+lim=$(awk -v b="$b" 'BEGIN { if (b != "") print 1.5 * b }')
+echo "| W1 CPU to make a worker ≤ 1.5 × bare pthread_create+join | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs (a thread held alive with 31 others: $(fmt "$(med W1 uwq held_us)") µs) | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
+v=$(med W1 uwq remade_us)
+echo "| W1 the same, again after idle workers were reaped | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
 for u in "${uwq_plain[@]}"; do
 	echo "| M1 idle RSS (no target) | $u | $(fmt "$(med M1 "$u" rss_kib)" 0) KiB, +$(fmt "$(med M1 "$u" delta_kib)" 0) KiB for $(fmt "$(med M1 "$u" threads)" 0) threads | smallest peer: $(best_peer M1 rss_kib | awk '{ printf "%s %d KiB", $1, $2 }') | $(ratio "$(med M1 "$u" rss_kib)" "$(best_peer M1 rss_kib | awk '{ print $2 }')") | - |"
 done
@@ -673,6 +686,23 @@ echo "| uwq primary handler | $(cell irq uwq uwq_raises_per_s 0) | $(cell irq uw
 echo
 [ -f "$out_dir/I1-I2-latency-cdf.png" ] && echo "![I1/I2 latency CDF]($name/I1-I2-latency-cdf.png)" && echo
 
+echo "## W1: the cost of making a worker"
+echo
+echo "bench/worker_cost.c, $wcr rounds per repetition, each measurement in a fresh process (a cold start). Process CPU per thread:"
+echo "bare = 32 × pthread_create() + pthread_join() of a thread that does nothing, with the workers' stack size (one stack, reused from glibc's cache);"
+echo "held = 32 such threads made one after another, each sleeping until all exist (32 stacks at once, as 32 workers need), and their ending;"
+echo "uwq = CPU of a burst of 32 items that each block with a hint (a worker made per item) minus the same burst again with the workers there,"
+echo "per worker made (the file says why that isolates creation), and the ending of the workers at uwq_shutdown(); \"again\": the same burst"
+echo "after the pool's idle workers were reaped down to its reserve (the new workers get the reaped ones' stacks back)."
+echo
+echo "| | making, CPU µs per thread | / bare | ending, CPU µs per thread |"
+echo "|---|---|---|---|"
+echo "| bare create+join loop | $(cell W1 uwq bare_us) | | (included) |"
+echo "| held: 32 alive at once | $(cell W1 uwq held_us) | $(ratio "$(med W1 uwq held_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq held_end_us) |"
+echo "| uwq worker made on demand | $(cell W1 uwq uwq_us) | $(ratio "$(med W1 uwq uwq_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq uwq_end_us) |"
+echo "| uwq worker made again after reaping | $(cell W1 uwq remade_us) | $(ratio "$(med W1 uwq remade_us)" "$(med W1 uwq bare_us)") | |"
+echo
+
 echo "## M1: memory of an idle pool"
 echo
 echo "VmRSS of the benchmark process after the pool started, ran one trivial task and sat idle 200 ms; the delta is over the same process"
@@ -706,7 +736,7 @@ if [ $quick = 0 ]; then
 	{
 		echo "## uwq micro-benchmarks"
 		echo
-		echo "\`bench/run.sh\`: idle-spin windows, the blocking mix against its floor, the monitor's cost, probe costs, interrupt latency."
+		echo "\`bench/run.sh\`: idle-spin windows, the blocking mix against its floor, the monitor's cost, probe costs, the cost of making a worker, interrupt latency."
 		echo
 		echo '```'
 		bench/run.sh "$build" 2>&1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # uwq micro-benchmarks: idle-spin windows (latency at several gaps, throughput),
-# each in a fresh process, then the blocking mix and the monitor cost. Usage:
+# each in a fresh process, then the blocking mix, the monitor cost, probe
+# costs, the cost of making a worker and interrupt latency. Usage:
 #   bench/run.sh [build-dir]
 set -eu
 b=${1:-build-bench}/bench/wq_micro
@@ -27,4 +28,5 @@ for mode in unhinted hinted; do
 done
 "$m" monitor
 "${1:-build-bench}/bench/probe_cost"
+"${1:-build-bench}/bench/worker_cost"	# making a worker against a bare pthread_create()
 "${1:-build-bench}/bench/irq_latency" 5000
