@@ -200,7 +200,8 @@ static uint64_t pool_cpu_ns(struct uwq__pool *pool, struct pool_cpu *pc)
 	while ((n = pool_clocks(pool, pc)) < 0)
 		if (pool_cpu_grow(pc) != 0)
 			return pc->total;	/* count it at the next snapshot */
-	qsort(pc->next, (size_t)n, sizeof(pc->next[0]), seen_cmp);
+	if (n > 1)
+		qsort(pc->next, (size_t)n, sizeof(pc->next[0]), seen_cmp);
 	for (int i = 0; i < n; i++) {
 		struct seen *s = &pc->next[i];
 
