@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # make bench: uwq and the pools its users would otherwise pick, side by side,
-# on this machine, in this run (issue 6). Installs missing peers (Debian
+# on this machine, in this run. Installs missing peers (Debian
 # packages), builds in release mode, runs every scenario of
 # bench/peer_bench.c on every pool, each repetition in a fresh process, and
 # the interrupt latencies of bench/irq_latency.c and the cost of making a
