@@ -113,9 +113,20 @@ for h in '^FLAGS   STALL t ' '^        BLK n ' '^MERGED  ' '^p50/p99 upper edge'
 done
 awk 'length($0) > 80 { exit 1 }' "$tmp/out" || { cat "$tmp/out" >&2; fail "--help wider than 80"; }
 
+# copy_seg FILE: a copy of nic-sim's segment taken between two updates (the
+# seqlock word, uint32 at offset 12, even): a copy taken during one would
+# stay "being written" for ever, and no reader could take a snapshot of it.
+copy_seg() {
+	local s
+	for _ in $(seq 200); do
+		cp "$seg" "$1" && s=$(od -An -tu4 -j12 -N4 "$1") && [ $((s % 2)) -eq 0 ] && return 0
+	done
+	fail "no copy of $seg between two updates in 200 tries"
+}
+
 # Segments that must not be trusted: copies of nic-sim's under a dead pid.
 fake=$dead
-cp "$seg" "/dev/shm/uwq.$fake"
+copy_seg "/dev/shm/uwq.$fake"
 expect 1 "^uwq-top: /dev/shm/uwq.$fake belongs to process $nic_pid, not $fake$" --once "$fake"
 # patch_pid PID: make /dev/shm/uwq.PID claim PID (int32 at offset 16, little-endian).
 patch_pid() {
@@ -129,7 +140,7 @@ expect 1 "^uwq-top: process $fake is not running: /dev/shm/uwq.$fake is a stale 
 # escape, invalid UTF-8 and JSON quoting; then the file cut short under a reader.
 sleep 300 &
 sleeper=$!
-cp "$seg" "/dev/shm/uwq.$sleeper"
+copy_seg "/dev/shm/uwq.$sleeper"
 patch_pid "$sleeper"
 if [ -n "$PY" ]; then
 	"$PY" - "/dev/shm/uwq.$sleeper" <<'PYEOF' || fail "cannot forge the segment"
