@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * blocking_mix - concurrency management under a blocking mix (issue 3).
+ * blocking_mix - concurrency management under a blocking mix.
  *
  *   blocking_mix [mix] [unhinted|hinted] [SLEEPERS BURNERS]
  *      SLEEPERS items sleep 10 ms, BURNERS items burn 1 ms of CPU, queued

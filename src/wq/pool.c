@@ -10,7 +10,7 @@
  *  - a worker about to process wakes an idle worker only if more work is
  *    pending and fewer than `concurrency` others are running;
  *  - a running worker that blocks (uwq_blocking_begin(), uwq's own waits,
- *    later the monitor of issue 3) leaves nr_running and kicks the pool, so
+ *    or the monitor's detection) leaves nr_running and kicks the pool, so
  *    the CPU keeps doing queued work;
  *  - when it wakes, surplus workers finish their item and go idle
  *    (keep_working fails while nr_running > concurrency);
@@ -19,12 +19,12 @@
  *    wake (the kernel's invariant: an idle worker exists before work starts).
  * `concurrency` is 1 for bound pools (one per CPU) and the number of CPUs
  * of the mask for unbound pools, which are concurrency-managed too, unlike
- * the kernel's (DESIGN.md §2).
+ * the kernel's (docs/design.md §3).
  *
  * Waking without system calls: a pool with a running worker needs no wake
  * at all. An idle worker first spins on its `wake` word (sched_yield()
  * between checks, so a submitter on the same CPU is not starved) for
- * uwq__g.idle_spin_ns, and only then sleeps on it with a futex. A kick
+ * uwq__g.cfg.idle_spin_ns, and only then sleeps on it with a futex. A kick
  * exchanges the word to KICKED and calls futex_wake only if the worker had
  * announced SLEEPING. On the hot paths (queueing, an item's start, a
  * blocking hint) that futex_wake comes after pool->lock is dropped
