@@ -155,15 +155,19 @@ static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
 			 uwq__fn_name((const void *)w->func, fn, sizeof(fn)), wq->name);
 }
 
-static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted);
+static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted,
+			       bool report);
 
 bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w)
 {
-	return queue_work_counted(cpu, wq, w, false);
+	return queue_work_counted(cpu, wq, w, false, true);
 }
 
-/* @counted: the caller already took a slot of wq->nr_pending for @w. */
-static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted)
+/* @counted: the caller already took a slot of wq->nr_pending for @w.
+ * @report: a refusal while draining is reported (uwq_try_queue_work()
+ * says it with -ESHUTDOWN instead, and never reports). */
+static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted,
+			       bool report)
 {
 	struct uwq__pwq *pwq;
 	struct uwq__pool *pool, *last;
@@ -173,9 +177,9 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	/* Relaxed: a queueing that races with the start of a drain is simply
 	 * drained; drain loops until the queue stays empty. */
 	if (__builtin_expect(READ_ONCE(wq->draining) != 0, 0) && current_wq() != wq) {
-		if (!counted)
+		if (report)
 			report_draining(wq, w);
-		else
+		if (counted)
 			atomic_sub_fetch(&wq->nr_pending, 1);
 		atomic_fetch_and(&w->data, ~WORK_PENDING);
 		return false;
@@ -330,7 +334,7 @@ int uwq_try_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
 			atomic_sub_fetch(&wq->nr_pending, 1);
 		return -EALREADY;
 	}
-	if (!queue_work_counted(-1, wq, w, max != 0))
+	if (!queue_work_counted(-1, wq, w, max != 0, false))
 		return -ESHUTDOWN;
 	return 0;
 }
