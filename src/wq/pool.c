@@ -840,15 +840,10 @@ static void creator_serve(void)
 
 	list_del(&pool->create_node);
 	pthread_mutex_unlock(&creator.lock);
+	err = create_worker(pool);
 	if (standby) {
-		/* The claim was made under the cap of its time; a cap lowered
-		 * since (uwq_set_pool_limits()) holds for it too. */
-		pthread_mutex_lock(&pool->lock);
-		err = pool->nr_workers >= pool->max_workers ? -EAGAIN : 0;
-		pthread_mutex_unlock(&pool->lock);
-		finish_standby(pool, err ? err : create_worker(pool));
+		finish_standby(pool, err);
 	} else {
-		err = create_worker(pool);
 		pool->create_err = err;
 		/* Release: the asker reads create_err after it sees 1. */
 		store_release(&pool->create_done, 1);
