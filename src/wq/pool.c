@@ -99,7 +99,7 @@
  *
  * Idle workers beyond the kernel's reserve (2 idle plus 1 per 4 busy;
  * UWQ_IDLE_RESERVE) exit after UWQ_IDLE_TIMEOUT_MS, default 60 s rather
- * than the kernel's 300 s: a thread costs ~32 µs to create here, so
+ * than the kernel's 300 s: making a worker costs 300-500 µs of CPU here, so
  * recreating one after a quiet minute is cheap, while embedded daemons
  * care about idle memory; a burst pattern repeating within a minute keeps
  * its workers. The monitor culls (uwq__pool_reap) and joins them.
