@@ -29,7 +29,7 @@ void uwq__block_begin(struct uwq__worker *worker)
 	bool standby;
 	int *wake;
 
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
 	standby = uwq__pool_claim_standby(pool);
 	if (uwq__kick_pool_wake_later(pool, sched_getcpu(), &wake) && worker->current_pwq)
@@ -47,7 +47,7 @@ void uwq__block_end(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
 
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	if (pool->nr_slots)
 		worker->seen_cpu = sched_getcpu();	/* placement (pool.c) */
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);

@@ -311,7 +311,7 @@ static void retry_create(struct uwq__pool *pool)
 		uwq__pool_start(pool);
 		return;
 	}
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	if (pool->manager_active || !uwq__need_to_create_worker(pool) ||
 	    pool->nr_workers >= pool->max_workers) {
 		pthread_mutex_unlock(&pool->lock);
@@ -320,7 +320,7 @@ static void retry_create(struct uwq__pool *pool)
 	pool->manager_active = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);
@@ -344,7 +344,7 @@ static bool pool_pass(struct uwq__pool *pool, bool ticking, bool fast, uint64_t 
 	/* Fast ticks only look for new blocks in pools that just had one. */
 	if (fast && now >= pool->m_hot_until)
 		return true;
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pending = !wlist_empty(&pool->worklist);
 	busy = pending;
 	if (fast)
@@ -390,7 +390,7 @@ detect:
 			judge(&s[i]);
 		bool standby = false;
 
-		pthread_mutex_lock(&pool->lock);
+		uwq__pool_lock(pool);
 		apply(pool, s, n, hogs, &nhogs, &standby);
 		if (uwq__need_to_create_worker(pool) && !pool->create_fail_at)
 			create = true;

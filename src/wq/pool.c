@@ -232,7 +232,7 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
-		pthread_mutex_lock(&pool->lock);
+		uwq__pool_lock(pool);
 		worker->seen_cpu = sched_getcpu();
 		if (worker->run_slot)
 			slot(worker, worker->seen_cpu);
@@ -247,7 +247,16 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 {
 	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING)) {
-		worker->pool->nr_running--;
+		struct uwq__pool *pool = worker->pool;
+
+		/* Seq-cst decrement, then a seq-cst look at the inbox: pairs
+		 * with the queuer's push and its load of nr_running
+		 * (workqueue.c). Either it saw too few running workers and
+		 * kicks, or this sees its item, which the caller's kick logic
+		 * then finds on the worklist. */
+		atomic_sub_fetch(&pool->nr_running, 1);
+		if (atomic_load_sc(&pool->inbox))
+			uwq__pool_splice(pool);
 		unslot(worker);
 	}
 	/* Stats: blocked time is taken out of the item's CPU estimate. */
@@ -262,7 +271,7 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 
 	worker->flags &= ~f;
 	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING)) {
-		worker->pool->nr_running++;
+		atomic_add_fetch(&worker->pool->nr_running, 1);
 		slot(worker, worker->seen_cpu);
 	}
 	if ((oflags & WORKER_BLOCKED_ANY) && !(worker->flags & WORKER_BLOCKED_ANY) && worker->blocked_since) {
@@ -400,7 +409,7 @@ static void worker_wait(struct uwq__worker *worker)
 	 * for a spin to have caught its wake (last_active: when it began). */
 	if (spin)
 		worker->spin_next = uwq__now_ns() - worker->last_active <= 2 * spin;
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 }
 
 /*
@@ -434,7 +443,7 @@ static bool manage_workers(struct uwq__worker *worker)
 		}
 		pthread_mutex_unlock(&pool->lock);
 		err = uwq__create_worker(pool);
-		pthread_mutex_lock(&pool->lock);
+		uwq__pool_lock(pool);
 		if (err) {
 			/* Go on working; the monitor retries after the cooldown
 			 * and summons rescuers (the kernel's mayday timer). */
@@ -472,7 +481,7 @@ void uwq__pool_make_standby(struct uwq__pool *pool)
 {
 	int err = uwq__create_worker(pool);
 
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);	/* in case the woken one blocked meanwhile */
@@ -508,7 +517,7 @@ static void *worker_thread(void *arg)
 	struct uwq__pool *pool = worker->pool;
 
 	worker_setup_thread(worker);
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	for (;;) {
 		/* Idle here: the creator, or the previous round, entered idle. */
 		worker_wait(worker);
@@ -525,6 +534,10 @@ recheck:
 		uwq__worker_set_flags(worker, WORKER_PREP);
 sleep:
 		worker_enter_idle(worker);
+		/* Items moved from the inbox as it left nr_running: kick the
+		 * first idle worker (this one, LIFO), so they are not left. */
+		if (uwq__need_more_worker(pool))
+			uwq__kick_pool(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return NULL;
@@ -552,7 +565,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 	int err;
 
 	if (!worker) {
-		pthread_mutex_lock(&pool->lock);
+		uwq__pool_lock(pool);
 		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
 		return -ENOMEM;
@@ -566,7 +579,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 	worker->seen_cpu = -1;
 	worker->spin_next = true;
 
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	worker->id = pool->next_id++;
 	list_add_tail(&worker->all_node, &pool->workers);
 	pool->nr_workers++;
@@ -589,7 +602,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
 	pthread_attr_destroy(&attr);
 
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	if (err) {
 		list_del(&worker->all_node);
 		pool->nr_workers--;
@@ -667,7 +680,7 @@ void uwq__pool_join_dead(struct uwq__pool *pool)
 	struct uwq__list dead, *pos, *tmp;
 
 	list_init(&dead);
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	if (!list_empty(&pool->dead)) {
 		dead = pool->dead;
 		dead.next->prev = &dead;
@@ -692,11 +705,11 @@ void uwq__pool_start(struct uwq__pool *pool)
 	if (!atomic_cas(&pool->started, &expect, 2))
 		return;
 	uwq__monitor_start();
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pool->manager_active = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);
@@ -733,7 +746,7 @@ static int pool_cap(const struct uwq__pool *pool)
 
 void uwq__pool_set_cap(struct uwq__pool *pool)
 {
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	pool->max_workers = pool_cap(pool);
 	pthread_mutex_unlock(&pool->lock);
 }
@@ -774,11 +787,11 @@ void uwq__pool_destroy(struct uwq__pool *pool)
 
 	if (!pool)
 		return;
-	pthread_mutex_lock(&pool->lock);
+	uwq__pool_lock(pool);
 	while (pool->manager_active || load_acquire(&pool->started) == 2) {
 		pthread_mutex_unlock(&pool->lock);
 		sched_yield();
-		pthread_mutex_lock(&pool->lock);
+		uwq__pool_lock(pool);
 	}
 	list_for_each(pos, &pool->workers) {
 		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);

@@ -155,6 +155,77 @@ static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
 			 uwq__fn_name((const void *)w->func, fn, sizeof(fn)), wq->name);
 }
 
+/*
+ * Put @w, taken from its pool's inbox, on its pwq's lists (L held): the
+ * flush colour, max_active and the statistics sample are decided here, in
+ * inbox order, so every queueing of a pool goes through this one place.
+ */
+static void insert_work(struct uwq__pool *pool, struct uwq_work *w)
+{
+	struct uwq__pwq *pwq = load_acquire(&w->pwq);
+	unsigned long bits;
+
+	if (wlist_empty(&pool->worklist))
+		pool->last_progress = uwq__coarse_ns();	/* watchdog: stalls count from here */
+	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
+	pwq->nr_in_flight[pwq->work_color]++;
+	pwq->stat_queued++;
+	/* Statistics time 1 in stats_sample items of each pwq (stats.h):
+	 * a nonzero queued_ns marks it. PENDING is set: no run reads it. */
+	w->queued_ns = 0;
+	if (uwq__g.stats_clock) {
+		if (!pwq->stat_skip) {
+			w->queued_ns = uwq__now_ns();
+			pwq->stat_skip = uwq__g.stats_sample - 1;
+		} else {
+			pwq->stat_skip--;
+		}
+	}
+	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
+		pwq->nr_active++;
+		wlist_add_tail(w, &pool->worklist);
+	} else {
+		pwq->nr_inactive++;
+		bits |= WORK_INACTIVE;
+		wlist_add_tail(w, &pwq->inactive);
+	}
+	/* INBOX is set and QUEUED, INACTIVE, COLOR are clear (the last run
+	 * or steal cleared them): one exchange of bits sets the new state
+	 * and clears INBOX. */
+	atomic_fetch_xor(&w->data, bits | WORK_INBOX);
+}
+
+void uwq__pool_splice(struct uwq__pool *pool)
+{
+	/* Acquire: pairs with every push's release (a release sequence of
+	 * CASes), so each item's pwq and link are visible. */
+	struct uwq_work *w = __atomic_exchange_n(&pool->inbox, NULL, __ATOMIC_ACQUIRE);
+	struct uwq_work *fifo = NULL, *next;
+
+	for (; w; w = next) {	/* newest first: reverse */
+		next = w->next;
+		w->next = fifo;
+		fifo = w;
+	}
+	for (; fifo; fifo = next) {
+		next = fifo->next;
+		insert_work(pool, fifo);
+	}
+}
+
+/* Push @w (PENDING owned, on no list) on @pool's inbox. Seq-cst: see the
+ * check after it in queue_work_counted(). A push-only stack emptied by a
+ * whole exchange has no ABA problem: an item is pushed again only after
+ * a run, so a head seen again is still the head. */
+static void inbox_push(struct uwq__pool *pool, struct uwq_work *w)
+{
+	struct uwq_work *head = __atomic_load_n(&pool->inbox, __ATOMIC_RELAXED);
+
+	do {
+		w->next = head;
+	} while (!__atomic_compare_exchange_n(&pool->inbox, &head, w, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+}
+
 static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted,
 			       bool report);
 
@@ -195,36 +266,10 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	}
 	pool = pwq->pool;
 
-	pthread_mutex_lock(&pool->lock);
-	if (wlist_empty(&pool->worklist))
-		pool->last_progress = uwq__coarse_ns();	/* watchdog: stalls count from here */
-	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
-	pwq->nr_in_flight[pwq->work_color]++;
-	pwq->stat_queued++;
-	/* Statistics time 1 in stats_sample items of each pwq (stats.h):
-	 * a nonzero queued_ns marks it. PENDING is ours: no run reads it. */
-	w->queued_ns = 0;
-	if (uwq__g.stats_clock) {
-		if (!pwq->stat_skip) {
-			w->queued_ns = uwq__now_ns();
-			pwq->stat_skip = uwq__g.stats_sample - 1;
-		} else {
-			pwq->stat_skip--;
-		}
-	}
-	/* Release: grab and flush read w->pwq after seeing WORK_QUEUED, then
-	 * re-check both under this lock. */
-	store_release(&w->pwq, (void *)pwq);
-	WRITE_ONCE(w->last_pool, (void *)pool);
-	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
-		pwq->nr_active++;
-		wlist_add_tail(w, &pool->worklist);
-	} else {
-		pwq->nr_inactive++;
-		bits |= WORK_INACTIVE;
-		wlist_add_tail(w, &pwq->inactive);
-	}
-	/* Relaxed: a bound set concurrently only starts counting later. */
+	/* max_pending's count is atomic: settled here, the bit goes with
+	 * the others. Relaxed: a bound set concurrently only starts counting
+	 * later. */
+	bits = WORK_INBOX;
 	if (READ_ONCE(wq->max_pending) && !(READ_ONCE(w->data) & WORK_COUNTED)) {
 		bits |= WORK_COUNTED;
 		if (!counted)
@@ -232,7 +277,23 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	} else if (counted) {
 		atomic_sub_fetch(&wq->nr_pending, 1);	/* the bound was lifted meanwhile */
 	}
+	/* PENDING is ours: nobody else writes these. Release: grab and
+	 * flush read w->pwq after seeing WORK_INBOX or WORK_QUEUED, then
+	 * re-check under the pool's lock. */
+	store_release(&w->pwq, (void *)pwq);
+	WRITE_ONCE(w->last_pool, (void *)pool);
 	atomic_fetch_or(&w->data, bits);
+	inbox_push(pool, w);
+	/* Seq-cst load after the seq-cst push: pairs with the decrement and
+	 * inbox load in uwq__worker_set_flags() (pool.c). Enough running
+	 * workers: one of them takes the item; the monitor watches in case
+	 * it blocks without a hint. */
+	if (__builtin_expect(load_acquire(&pool->started) == 1, 1) &&
+	    atomic_load_sc(&pool->nr_running) >= pool->concurrency) {
+		uwq__monitor_arm();
+		return true;
+	}
+	uwq__pool_lock(pool);	/* moves the inbox onto the lists */
 	/* Nobody woken and work waits: the monitor watches for a running
 	 * worker that blocks without a hint (monitor.c). */
 	if (!uwq__kick_pool_wake_later(pool, -1, &wake) && !wlist_empty(&pool->worklist))
@@ -399,7 +460,7 @@ static int grab_claimed(struct uwq_work *w)
 
 	if (!pwq)
 		return -EAGAIN;
-	pthread_mutex_lock(&pwq->pool->lock);
+	uwq__pool_lock(pwq->pool);
 	data = atomic_load_sc(&w->data);
 	if ((data & (WORK_PENDING | WORK_QUEUED | WORK_COLLIDE)) == (WORK_PENDING | WORK_COLLIDE) &&
 	    load_acquire(&w->pwq) == pwq && uwq__steal_claimed(pwq, w))
@@ -421,12 +482,14 @@ int uwq__try_grab_pending(struct uwq_work *w)
 	data = atomic_fetch_or(&w->data, WORK_PENDING);
 	if (!(data & WORK_PENDING))
 		return 0;
-	if (!(data & WORK_QUEUED))
+	if (!(data & (WORK_QUEUED | WORK_INBOX)))
 		return data & WORK_COLLIDE ? grab_claimed(w) : -EAGAIN;
+	/* Queued, or in its pool's inbox: taking the lock moves the inbox
+	 * onto the lists, and the item is then queued like any other. */
 	pwq = load_acquire(&w->pwq);
 	if (!pwq)
 		return -EAGAIN;
-	pthread_mutex_lock(&pwq->pool->lock);
+	uwq__pool_lock(pwq->pool);
 	/* Atomic: if the item moved, its pwq is written under another lock. */
 	if ((atomic_load_sc(&w->data) & WORK_QUEUED) && load_acquire(&w->pwq) == pwq) {
 		steal_queued(pwq, w);
@@ -676,7 +739,7 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 	for_each_pwq(pwq, wq) {
 		if (wq->frozen)
 			break;
-		pthread_mutex_lock(&pwq->pool->lock);
+		uwq__pool_lock(pwq->pool);
 		pwq->max_active = max_active;
 		uwq__pwq_activate(pwq);
 		uwq__kick_pool(pwq->pool);
@@ -692,7 +755,7 @@ static bool wq_busy(struct uwq_workqueue *wq)
 	bool busy = false;
 
 	for_each_pwq(pwq, wq) {
-		pthread_mutex_lock(&pwq->pool->lock);
+		uwq__pool_lock(pwq->pool);
 		busy |= pwq->nr_in_flight[0] || pwq->nr_in_flight[1] || pwq->nr_active || pwq->nr_inactive;
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}
