@@ -102,6 +102,39 @@ static void busy_insert(struct uwq__worker *worker, struct uwq_work *w, struct u
 	pthread_mutex_unlock(&b->lock);
 }
 
+/*
+ * The common start of a run in one bucket-lock hold: the worker running
+ * (w, w->func) if there is one (and, in *xpwq, the queue it runs w for);
+ * else NULL, and @worker is recorded as running w for @pwq (as
+ * busy_insert()). Both under pool->lock, so no other worker of this pool
+ * can claim w in between; a worker of another pool can, and then finds
+ * this one.
+ */
+static struct uwq__worker *busy_claim(struct uwq__worker *worker, struct uwq_work *w, struct uwq__pwq *pwq,
+				      struct uwq__pwq **xpwq)
+{
+	struct busy_bucket *b = bucket_of(w);
+	uwq_work_fn func = w->func;
+	struct uwq__worker *x;
+
+	pthread_once(&busy_once, busy_init);
+	pthread_mutex_lock(&b->lock);
+	for (x = b->head; x; x = x->busy_next)
+		if (x->current_work == w && x->current_func == func)
+			break;
+	if (x) {
+		*xpwq = x->current_pwq;
+	} else {
+		worker->current_work = w;
+		worker->current_func = func;
+		worker->current_pwq = pwq;
+		worker->busy_next = b->head;
+		b->head = worker;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return x;
+}
+
 static void busy_remove(struct uwq__worker *worker)
 {
 	struct busy_bucket *b = bucket_of(worker->current_work);
@@ -120,7 +153,7 @@ static void busy_remove(struct uwq__worker *worker)
 
 /*
  * Run w (L held; returns with L held). `claimed`: w is already off its list
- * and in the busy table (collision path).
+ * and in the busy table (busy_claim(), or the collision path).
  */
 void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
 {
@@ -325,11 +358,17 @@ void uwq__worker_process(struct uwq__worker *worker)
 
 	do {
 		struct uwq_work *w = wlist_first(&pool->worklist);
-		struct uwq__pwq *xpwq;
-		struct uwq__worker *x = uwq__busy_find_pwq(w, w->func, &xpwq);
+		struct uwq__pwq *pwq = load_acquire(&w->pwq), *xpwq;
+		struct uwq__worker *x;
 
+		if (__builtin_expect(pwq->max_active == 0, 0)) {
+			uwq__process_one_work(worker, w, false);	/* frozen: put back */
+			continue;
+		}
+		x = busy_claim(worker, w, pwq, &xpwq);
 		if (!x) {
-			uwq__process_one_work(worker, w, false);
+			wlist_del(w);
+			uwq__process_one_work(worker, w, true);
 		} else if (xpwq->pool == pool) {
 			wlist_del(w);
 			wlist_add_tail(w, &x->scheduled);
