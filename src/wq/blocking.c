@@ -21,6 +21,7 @@
 #include <sched.h>
 
 #include "internal/futex.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 void uwq__block_begin(struct uwq__worker *worker)
@@ -29,6 +30,7 @@ void uwq__block_begin(struct uwq__worker *worker)
 	bool standby;
 	int *wake;
 
+	UWQ_TRACE3(worker_sleeping, pool->id, worker->tid, 0);
 	uwq__pool_lock(pool);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
 	standby = uwq__pool_claim_standby(pool);
@@ -51,6 +53,7 @@ void uwq__block_end(struct uwq__worker *worker)
 	if (pool->nr_slots)
 		worker->seen_cpu = sched_getcpu();	/* placement (pool.c) */
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
+	UWQ_TRACE3(worker_waking, pool->id, worker->tid, 0);
 	worker->seq++;	/* CPU-intensive time counts from the wake (kernel) */
 	pthread_mutex_unlock(&pool->lock);
 }

@@ -127,6 +127,7 @@
 #include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 __thread struct uwq__worker *uwq__current_worker;
@@ -229,6 +230,7 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 	struct uwq__pool *pool = worker->pool;
 	cpu_set_t one;
 
+	UWQ_TRACE3(worker_move, pool->id, worker->tid, cpu);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
@@ -286,7 +288,10 @@ static bool kick_worker(struct uwq__worker *worker)
 	/* Seq-cst exchange: pairs with the CAS NONE->SLEEPING in
 	 * worker_wait(). Either the worker sees KICKED before it sleeps, or
 	 * we see SLEEPING and wake it. */
-	return atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
+	bool sleeping = atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
+
+	UWQ_TRACE3(worker_kick, worker->pool->id, worker->tid, sleeping);
+	return sleeping;
 }
 
 static void wake_worker(struct uwq__worker *worker)
@@ -504,6 +509,7 @@ static void worker_setup_thread(struct uwq__worker *worker)
 		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice < 0 ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
+	UWQ_TRACE3(worker_start, pool->id, worker->id, worker->tid);
 	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
 	/* Always: a thread starts with its creator's nice level. */
 	if (setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 && !atomic_xchg(&nice_warned, 1))
@@ -662,6 +668,7 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 		pool->nr_workers--;
 		pool->nr_reaped++;
 		worker->flags |= WORKER_DIE;
+		UWQ_TRACE3(worker_reap, pool->id, worker->id, worker->tid);
 		list_add_tail(&worker->all_node, &pool->dead);
 		wake_worker(worker);
 	}

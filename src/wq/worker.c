@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "internal/futex.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 #define BUSY_BITS	8
@@ -220,7 +221,9 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	if (move >= 0)
 		uwq__move_self(worker, move);
 
+	UWQ_TRACE3(workqueue_execute_start, w, func, pwq->wq->name);
 	func(w);
+	UWQ_TRACE2(workqueue_execute_end, w, func);
 
 	uwq__pool_lock(pool);
 	/* Set by the queue's flag or by the monitor (hog, unhinted block). */

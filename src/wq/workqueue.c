@@ -80,6 +80,7 @@
 #include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 static struct uwq_workqueue system_wqs[UWQ_NR_SYSTEM_WQS];
@@ -128,6 +129,7 @@ static void pwq_activate_first(struct uwq__pwq *pwq)
 	pwq->nr_active++;
 	atomic_fetch_and(&w->data, ~WORK_INACTIVE);
 	wlist_add_tail(w, &pwq->pool->worklist);
+	UWQ_TRACE2(workqueue_activate_work, w, w->func);
 }
 
 void uwq__pwq_activate(struct uwq__pwq *pwq)
@@ -202,6 +204,7 @@ static void insert_work(struct uwq__pool *pool, struct uwq_work *w)
 	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
 		pwq->nr_active++;
 		wlist_add_tail(w, &pool->worklist);
+		UWQ_TRACE2(workqueue_activate_work, w, w->func);
 	} else {
 		pwq->nr_inactive++;
 		bits |= WORK_INACTIVE;
@@ -302,6 +305,7 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	WRITE_ONCE(w->last_pool, (void *)pool);
 	atomic_fetch_or(&w->data, bits);
 	inbox_push(pool, w);
+	UWQ_TRACE5(workqueue_queue_work, w, w->func, wq->name, cpu, pool->cpu);
 	/* Seq-cst load after the seq-cst push: pairs with the decrement and
 	 * inbox load in uwq__worker_set_flags() (pool.c). Enough running
 	 * workers: one of them takes the item; the monitor watches in case
