@@ -257,6 +257,7 @@ struct uwq__state {
 	int			nr_cpus;	/* I: allowed CPUs */
 	int			*cpu_ids;	/* I: allowed CPU numbers, by index */
 	int			*cpu_to_idx;	/* I: CPU number -> index, -1 if not allowed */
+	int			*node_of;	/* I: by index: NUMA node from sysfs, -1 unknown */
 	int			max_cpu;	/* I: size of cpu_to_idx */
 	struct uwq__pool	**bound;	/* I: [idx] normal, [nr_cpus + idx] highpri */
 	struct uwq__pool	*unbound[2];	/* I: normal, highpri, every CPU */

@@ -372,6 +372,72 @@ bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w)
 	return uwq_queue_work_on(-1, wq, w);
 }
 
+/*
+ * The first CPU of NUMA node @node (sysfs, topology.c) that @wq's pool for
+ * it serves, i.e. one in the queue's mask; -1 (the caller's CPU) if none,
+ * if @node is out of range, or for a per-CPU queue.
+ */
+static int node_cpu(int node, struct uwq_workqueue *wq)
+{
+	struct uwq__pwq **table;
+
+	if (node < 0 || !(wq->flags & UWQ_UNBOUND))
+		return -1;
+	table = load_acquire(&wq->pwq_table);	/* pairs with attrs.c's publication */
+	for (int i = 0; i < uwq__g.nr_cpus; i++)
+		if (uwq__g.node_of[i] == node && CPU_ISSET(uwq__g.cpu_ids[i], &table[i]->pool->cpus))
+			return uwq__g.cpu_ids[i];
+	return -1;
+}
+
+bool uwq_queue_work_node(int node, struct uwq_workqueue *wq, struct uwq_work *w)
+{
+	if (!wq || !w)
+		return false;
+	uwq__ensure_init();
+	if (uwq__wq_stale(wq))
+		return false;
+	if (!take_pending(w))
+		return false;
+	/* Through that CPU's entry of the table: its pod's pool. */
+	return uwq__queue_work(node_cpu(node, wq), wq, w);
+}
+
+struct on_cpu_call {
+	struct uwq_work	work;
+	long		(*fn)(void *);
+	void		*arg;
+	long		ret;
+};
+
+static void on_cpu_fn(struct uwq_work *w)
+{
+	struct on_cpu_call *c = container_of(w, struct on_cpu_call, work);
+
+	c->ret = c->fn(c->arg);
+}
+
+/*
+ * The kernel's work_on_cpu(): an item on the caller's stack, queued on
+ * the per-CPU system queue for @cpu and flushed. From a worker the flush
+ * is a blocked wait (flush.c), so another worker of that pool runs it.
+ */
+long uwq_work_on_cpu(int cpu, long (*fn)(void *), void *arg)
+{
+	struct on_cpu_call c = { .fn = fn, .arg = arg };
+
+	if (!fn)
+		return -EINVAL;
+	uwq__ensure_init();
+	if (cpu < 0 || cpu >= uwq__g.max_cpu || uwq__g.cpu_to_idx[cpu] < 0)
+		return -EINVAL;
+	uwq_work_init(&c.work, on_cpu_fn);
+	if (!uwq_queue_work_on(cpu, uwq_system_wq, &c.work))
+		return -ESHUTDOWN;	/* not reached: the item is ours and new */
+	uwq_flush_work(&c.work);
+	return c.ret;
+}
+
 void uwq__uncount(struct uwq_workqueue *wq, unsigned long data)
 {
 	if (data & WORK_COUNTED)
