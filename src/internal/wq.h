@@ -132,7 +132,6 @@ struct uwq__pool {
 	int			id;		/* I */
 	int			cpu;		/* I: bound CPU, -1 unbound */
 	int			nice;		/* I */
-	int			concurrency;	/* I: target running workers */
 	cpu_set_t		cpus;		/* I */
 	char			name[16];	/* I: "0", "0H", "u2" */
 	struct uwq_work		worklist;	/* L: sentinel */
@@ -143,7 +142,6 @@ struct uwq__pool {
 	int			nr_idle;	/* L */
 	int			nr_running;	/* L, and read atomically without it (inbox) */
 	int			next_id;	/* L */
-	int			started;	/* A: first worker created (0/1/2=starting) */
 	bool			manager_active;	/* L */
 	bool			create_warned;	/* L */
 	bool			reap_poked;	/* L: monitor told about surplus idle workers */
@@ -157,11 +155,15 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
-	/* A: items queued without the lock, newest first (workqueue.c:
-	 * the inbox); a line of its own, written by submitters. */
+	/* A line of its own for what a submitter touches (workqueue.c: the
+	 * inbox): the items queued without the lock, newest first (A), and
+	 * what it reads to decide whether to take the lock. Workers read
+	 * this line at every lock anyway (uwq__pool_lock()). */
 	char			inbox_pad0[64];
-	struct uwq_work		*inbox;
-	char			inbox_pad1[64 - sizeof(void *)];
+	struct uwq_work		*inbox;		/* A */
+	int			concurrency;	/* I: target running workers */
+	int			started;	/* A: first worker created (0/1/2=starting) */
+	char			inbox_pad1[64 - sizeof(void *) - 2 * sizeof(int)];
 	/* Placement (unbound pools of more than one CPU; pool.c): running
 	 * workers by the CPU each was last seen on, indexed by CPU number. */
 	int			nr_slots;	/* I: size of on_cpu; 0: no placement */
