@@ -182,6 +182,8 @@ static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
  */
 static void insert_work(struct uwq__pool *pool, struct uwq_work *w)
 {
+	/* Acquire: pairs with the store_release of w->pwq in
+	 * queue_work_counted() (also ordered by the splice's exchange). */
 	struct uwq__pwq *pwq = load_acquire(&w->pwq);
 	unsigned long bits;
 
@@ -212,14 +214,20 @@ static void insert_work(struct uwq__pool *pool, struct uwq_work *w)
 	}
 	/* INBOX is set and QUEUED, INACTIVE, COLOR are clear (the last run
 	 * or steal cleared them): one exchange of bits sets the new state
-	 * and clears INBOX. */
+	 * and clears INBOX. Seq-cst RMW, one step: the lock-free reads of
+	 * w->data in uwq__try_grab_pending() (its fetch_or) and
+	 * uwq_flush_work() (flush.c) see INBOX or QUEUED, never neither,
+	 * while the item waits; they pair with this and with the fetch_or
+	 * that set INBOX in queue_work_counted(). */
 	atomic_fetch_xor(&w->data, bits | WORK_INBOX);
 }
 
 void uwq__pool_splice(struct uwq__pool *pool)
 {
-	/* Acquire: pairs with every push's release (a release sequence of
-	 * CASes), so each item's pwq and link are visible. */
+	/* Acquire: pairs with every push's release (inbox_push()'s CAS; the
+	 * CASes form a release sequence), so each item's pwq and link are
+	 * visible. Callers: uwq__pool_lock() after a relaxed look (wq.h),
+	 * uwq__worker_set_flags() after a seq-cst one (pool.c). */
 	struct uwq_work *w = __atomic_exchange_n(&pool->inbox, NULL, __ATOMIC_ACQUIRE);
 	struct uwq_work *fifo = NULL, *next;
 
@@ -235,11 +243,16 @@ void uwq__pool_splice(struct uwq__pool *pool)
 }
 
 /* Push @w (PENDING owned, on no list) on @pool's inbox. Seq-cst: see the
- * check after it in queue_work_counted(). A push-only stack emptied by a
+ * check after it in queue_work_counted(); its partners are the seq-cst
+ * decrement of nr_running and load of pool->inbox in
+ * uwq__worker_set_flags() (pool.c), and as a release, the acquire
+ * exchange in uwq__pool_splice(). A push-only stack emptied by a
  * whole exchange has no ABA problem: an item is pushed again only after
  * a run, so a head seen again is still the head. */
 static void inbox_push(struct uwq__pool *pool, struct uwq_work *w)
 {
+	/* Relaxed, and relaxed on failure: head is a guess the CAS checks;
+	 * w->next is published by the successful CAS. */
 	struct uwq_work *head = __atomic_load_n(&pool->inbox, __ATOMIC_RELAXED);
 
 	do {
@@ -300,16 +313,21 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	}
 	/* PENDING is ours: nobody else writes these. Release: grab and
 	 * flush read w->pwq after seeing WORK_INBOX or WORK_QUEUED, then
-	 * re-check under the pool's lock. */
+	 * re-check under the pool's lock; pairs with the load_acquire of
+	 * w->pwq in uwq__try_grab_pending(), uwq_flush_work() (flush.c)
+	 * and insert_work(). */
 	store_release(&w->pwq, (void *)pwq);
 	WRITE_ONCE(w->last_pool, (void *)pool);
+	/* Seq-cst RMW: INBOX after w->pwq; pairs with the fetch_or in
+	 * uwq__try_grab_pending() and the load in uwq_flush_work(). */
 	atomic_fetch_or(&w->data, bits);
 	inbox_push(pool, w);
 	UWQ_TRACE5(workqueue_queue_work, w, w->func, wq->name, cpu, pool->cpu);
 	/* Seq-cst load after the seq-cst push: pairs with the decrement and
 	 * inbox load in uwq__worker_set_flags() (pool.c). Enough running
 	 * workers: one of them takes the item; the monitor watches in case
-	 * it blocks without a hint. */
+	 * it blocks without a hint. models/inbox.pml checks this handshake
+	 * and loses an item when either side loads before its store. */
 	if (__builtin_expect(load_acquire(&pool->started) == 1, 1) &&
 	    atomic_load_sc(&pool->nr_running) >= pool->concurrency) {
 		uwq__monitor_arm();
