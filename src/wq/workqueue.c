@@ -25,10 +25,11 @@
  * after seeing `concurrency` running workers (seq-cst, after its seq-cst
  * push), and a worker leaving nr_running looks at the inbox (seq-cst,
  * after its seq-cst decrement; uwq__worker_set_flags()): one of the two
- * sees the other. Before the inbox, one submitter and two workers of the
- * unbound pool shared its lock for every item: peer_bench S1 (1M empty
- * items, 2 vCPUs) 510-590 ns/item unbound against 80-140 ns for a mutex
- * pool; with it ~300. No allocation, no system call unless an idle worker
+ * sees the other (models/inbox.pml checks this hand-off, and that a
+ * queuer's items start in its order). Before the inbox, one submitter and
+ * two workers of the unbound pool shared its lock for every item:
+ * peer_bench S1 (1M empty items, 2 vCPUs) 510-590 ns/item unbound against
+ * 80-140 ns for a mutex pool; with it ~300. No allocation, no system call unless an idle worker
  * must be woken from its futex.
  * Bound queues pick the submitting CPU's pool (sched_getcpu() via rseq).
  * If the item last went to another pool and is running there for this
