@@ -109,6 +109,9 @@ struct uwq__worker {
 	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
+	void			*stack;		/* I: its stack mapping (pool.c) */
+	size_t			stack_len;	/* I */
+	char			*stack_keep;	/* W, then read after the join: see stack_put() */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
 	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
@@ -156,6 +159,12 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
+	/* A creation asked of the creator thread (pool.c), one at a time
+	 * (manager_active): the creator's lock, C */
+	struct uwq__list	create_node;	/* C: on the creator's list while asked */
+	bool			create_standby;	/* C: the creator finishes the claimed standby */
+	int			create_err;	/* the result for a waiting asker */
+	int			create_done;	/* A: futex word the asker waits on */
 	/* Placement (unbound pools of more than one CPU; pool.c): running
 	 * workers by the CPU each was last seen on, indexed by CPU number. */
 	int			nr_slots;	/* I: size of on_cpu; 0: no placement */
@@ -355,6 +364,8 @@ void uwq__monitor_start(void);
 bool uwq__too_many_workers(const struct uwq__pool *pool);	/* L held */
 bool uwq__need_to_create_worker(const struct uwq__pool *pool);	/* L held */
 int uwq__create_worker(struct uwq__pool *pool);
+void uwq__creator_shutdown(void);	/* pool.c */
+void uwq__creator_atfork_child(void);	/* pool.c */
 void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next);
 void uwq__pool_join_dead(struct uwq__pool *pool);
 uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
