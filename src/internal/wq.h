@@ -147,6 +147,7 @@ struct uwq__pool {
 	int			next_id;	/* L */
 	int			started;	/* A: first worker created (0/1/2=starting) */
 	bool			manager_active;	/* L */
+	bool			creating;	/* L: a creation decided, its worker not yet in nr_workers */
 	bool			create_warned;	/* L */
 	bool			reap_poked;	/* L: monitor told about surplus idle workers */
 	int			max_workers;	/* L: cap */

@@ -318,6 +318,7 @@ static void retry_create(struct uwq__pool *pool)
 		return;
 	}
 	pool->manager_active = true;
+	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
 	pthread_mutex_lock(&pool->lock);

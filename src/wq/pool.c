@@ -124,6 +124,11 @@
  * (arenas left by the first). The price is a hand-off: one futex wake
  * when the creator sleeps, and for the manager a sleep until its worker
  * exists. A creator that cannot start leaves creation to the workers.
+ * A claimed standby is thus made after its claimer went on: the claim sets
+ * pool->creating, which uwq_pool_stats() counts as a worker, and the cap
+ * is checked again in the pool-lock hold that counts the new worker (and
+ * clears creating), so a cap lowered after the claim still holds
+ * (tests/wq/cap_lowered_during_creation).
  *
  * Stacks. What a new thread costs is mostly its stack: a fresh mapping
  * needs a page-table page and first-touch faults for its top, and an
@@ -167,6 +172,10 @@
  *  5. A pool is on the creator's list only while its asker holds
  *     manager_active for it: one ask per pool at a time, so the pool's one
  *     create_node and create_done suffice.
+ *  6. creating is set only with manager_active, and cleared in the hold
+ *     that counts the new worker after checking the cap (create_worker()):
+ *     nr_workers never exceeds max_workers through a creation decided
+ *     before the cap was lowered.
  */
 #include <errno.h>
 #include <signal.h>
@@ -456,10 +465,27 @@ static void worker_wait(struct uwq__worker *worker)
 	pthread_mutex_lock(&pool->lock);
 }
 
+/* create_worker(): not made, the pool is at its cap (not a failure). */
+#define CREATE_AT_CAP	1
+
+/* The pool may not grow: report it once, and let rescuers act. L held. */
+static void at_cap(struct uwq__pool *pool)
+{
+	if (!pool->create_warned)
+		uwq__log("pool %s: at the cap of %d workers; items wait for a running worker", pool->name,
+			 pool->max_workers);
+	pool->create_warned = true;
+	/* Rescuer-backed queues still progress (mayday). */
+	if (!pool->mayday_at)
+		pool->mayday_at = uwq__now_ns() + uwq__g.cfg.mayday_initial_ns;
+	uwq__monitor_arm();
+}
+
 /*
  * The kernel's manage_workers(): the worker that found no idle worker left
  * creates one, so that a worker is on standby before work starts. Returns
- * true if it created one (the lock was dropped: recheck); false if another
+ * true if it created one, or found the cap lowered meanwhile (the lock was
+ * dropped: recheck); false if another
  * worker is managing, or at the cap, or creation failed: then the caller
  * works without a standby (unlike the kernel, which waits here).
  */
@@ -475,19 +501,17 @@ static bool manage_workers(struct uwq__worker *worker)
 		int err;
 
 		if (pool->nr_workers >= pool->max_workers) {
-			if (!pool->create_warned)
-				uwq__log("pool %s: at the cap of %d workers; items wait for a running worker",
-					 pool->name, pool->max_workers);
-			pool->create_warned = true;
-			/* Rescuer-backed queues still progress (mayday). */
-			if (!pool->mayday_at)
-				pool->mayday_at = uwq__now_ns() + uwq__g.cfg.mayday_initial_ns;
-			uwq__monitor_arm();
+			at_cap(pool);
 			break;
 		}
+		pool->creating = true;
 		pthread_mutex_unlock(&pool->lock);
 		err = uwq__create_worker(pool);
 		pthread_mutex_lock(&pool->lock);
+		if (err == CREATE_AT_CAP) {
+			created = true;	/* not made, but the lock was dropped: recheck */
+			continue;	/* the cap was lowered meanwhile */
+		}
 		if (err) {
 			/* Go on working; the monitor retries after the cooldown
 			 * and summons rescuers (the kernel's mayday timer). */
@@ -517,6 +541,7 @@ bool uwq__pool_claim_standby(struct uwq__pool *pool)
 	    !uwq__need_more_worker(pool))
 		return false;
 	pool->manager_active = true;
+	pool->creating = true;
 	return true;
 }
 
@@ -738,8 +763,12 @@ static void note_create_failure(struct uwq__pool *pool)
 }
 
 /*
- * Creates a worker that starts idle. Takes pool->lock itself. The thread's
- * CPU clock id is read by the thread itself before it can run an item.
+ * Creates a worker that starts idle. Takes pool->lock itself; the caller
+ * set pool->creating when it decided to create (under the cap of that
+ * moment). Returns 0, CREATE_AT_CAP if the pool reached its cap since (a
+ * cap lowered by uwq_set_pool_limits() holds for a creation decided
+ * before), or -errno. The thread's CPU clock id is read by the thread
+ * itself before it can run an item.
  */
 static int create_worker(struct uwq__pool *pool)
 {
@@ -753,6 +782,7 @@ static int create_worker(struct uwq__pool *pool)
 	if (!stack) {
 		free(worker);
 		pthread_mutex_lock(&pool->lock);
+		pool->creating = false;
 		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
 		return -ENOMEM;
@@ -768,7 +798,22 @@ static int create_worker(struct uwq__pool *pool)
 	worker->seen_cpu = -1;
 	worker->spin_next = true;
 
+	/* Test builds: hold here, between the decision and the count, where
+	 * a cap lowered meanwhile must still stop the creation. */
+	while (uwq__fault(UWQ_FAULT_CREATE_HOLD))
+		usleep(1000);
+	/* The cap is checked in the hold that counts the worker: once
+	 * uwq_set_pool_limits() has set a pool's cap (under its lock), no
+	 * worker is counted past it. */
 	pthread_mutex_lock(&pool->lock);
+	pool->creating = false;
+	if (pool->nr_workers >= pool->max_workers) {
+		at_cap(pool);
+		pthread_mutex_unlock(&pool->lock);
+		stack_put(stack, len, NULL);
+		free(worker);
+		return CREATE_AT_CAP;
+	}
 	worker->id = pool->next_id++;
 	list_add_tail(&worker->all_node, &pool->workers);
 	pool->nr_workers++;
@@ -841,12 +886,7 @@ static void creator_serve(void)
 	list_del(&pool->create_node);
 	pthread_mutex_unlock(&creator.lock);
 	if (standby) {
-		/* The claim was made under the cap of its time; a cap lowered
-		 * since (uwq_set_pool_limits()) holds for it too. */
-		pthread_mutex_lock(&pool->lock);
-		err = pool->nr_workers >= pool->max_workers ? -EAGAIN : 0;
-		pthread_mutex_unlock(&pool->lock);
-		finish_standby(pool, err ? err : create_worker(pool));
+		finish_standby(pool, create_worker(pool));
 	} else {
 		err = create_worker(pool);
 		pool->create_err = err;
@@ -1102,6 +1142,7 @@ void uwq__pool_start(struct uwq__pool *pool)
 	creator_start();
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = true;
+	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
 	pthread_mutex_lock(&pool->lock);
