@@ -153,7 +153,12 @@
  * (kept pages + a page-table page) for one idle timeout after a reap;
  * measured after items that used 64 KiB of stack, 24 KiB resident per
  * cached stack, against 72 KiB of stack (plus its kernel stack and task)
- * for each idle worker kept.
+ * for each idle worker kept. A new stack's top 16 KiB (the descriptor,
+ * TLS and first frames take ~5 KiB; the rest is for its items' first
+ * calls) is populated by one madvise(MADV_POPULATE_WRITE) in the creator
+ * instead of being faulted in: a page fault costs 25-60 µs in this VM,
+ * populating four pages 20-30 µs in all. Page faults per worker made 2.2
+ * -> 0.2; worker_cost cold, 7 alternating runs: 214 -> 168 µs median.
  *
  * CONCURRENCY
  * pool->lock guards everything marked L in internal/wq.h. worker->wake is
@@ -576,6 +581,10 @@ void uwq__pool_make_standby(struct uwq__pool *pool)
 #define STACK_CACHE_MAX		64
 #define STACK_KEEP_BELOW	(16 << 10)	/* kept below the worker's first frame */
 #define STACK_KEEP_MIN_NS	1000000000ull	/* cached at least this long */
+#define STACK_POPULATE		(16 << 10)	/* mapped in advance at the top of a new stack */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23		/* Linux 5.14 */
+#endif
 
 static struct {
 	pthread_mutex_t		lock;
@@ -632,6 +641,10 @@ static void *stack_get(size_t len)
 		munmap(map, len);
 		return NULL;
 	}
+	/* Its top: the thread's descriptor and TLS, its first frames, and
+	 * what its items use first; an older kernel faults them in. */
+	if (len > STACK_POPULATE + page_size())
+		(void)madvise((char *)map + len - STACK_POPULATE, STACK_POPULATE, MADV_POPULATE_WRITE);
 	return map;
 }
 
