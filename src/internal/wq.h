@@ -108,6 +108,7 @@ struct uwq__worker {
 	int			seen_cpu;	/* L: its CPU at its last item start or wake, -1 */
 	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
+	bool			affine;		/* I: born on its pool's CPUs (pool.c) */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
 	void			*stack;		/* I: its stack mapping (pool.c) */
 	size_t			stack_len;	/* I */

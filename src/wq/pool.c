@@ -199,6 +199,7 @@
 __thread struct uwq__worker *uwq__current_worker;
 
 static int nice_warned;	/* A: one warning for the whole process */
+static __thread bool in_creator;	/* this thread is the creator */
 
 bool uwq__need_more_worker(const struct uwq__pool *pool)
 {
@@ -727,7 +728,8 @@ static void worker_setup_thread(struct uwq__worker *worker)
 		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice < 0 ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
-	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
+	if (!worker->affine)
+		pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
 	/* Always: a thread starts with its creator's nice level. */
 	if (setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 && !atomic_xchg(&nice_warned, 1))
 		uwq__log("cannot set a worker's nice level to %d (it keeps its creator's): that needs CAP_SYS_NICE or RLIMIT_NICE",
@@ -834,17 +836,26 @@ static int create_worker(struct uwq__pool *pool)
 	pthread_mutex_unlock(&pool->lock);
 
 	/* Workers block every signal: handlers belong to the user's threads.
-	 * And they never inherit their creator's scheduling: the monitor
+	 * And they never inherit their maker's scheduling: the monitor
 	 * (SCHED_FIFO), an interrupt thread or a user thread may create one,
 	 * and priorities must not leak into a pool (the nice level is set by
-	 * the worker itself, worker_thread()). */
+	 * the worker itself, worker_thread()). The creator's own policy
+	 * (SCHED_OTHER) and CPUs (all of uwq's) are what a worker needs, so
+	 * its workers inherit them: explicit scheduling makes glibc start
+	 * the thread stopped, set it from here and then release it (three
+	 * system calls and a futex hand-over), and a worker of an unbound
+	 * pool of every CPU needs no affinity call of its own. */
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
 	pthread_attr_setstack(&attr, (char *)stack + page_size(), len - page_size());
-	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
-	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	if (in_creator) {
+		worker->affine = CPU_EQUAL(&pool->cpus, &uwq__g.allowed);
+	} else {
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+		pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	}
 	err = uwq__fault(UWQ_FAULT_WORKER_CREATE);
 	if (!err)
 		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
@@ -913,6 +924,7 @@ static void creator_serve(void)
 static void *creator_thread(void *arg)
 {
 	(void)arg;
+	in_creator = true;
 	pthread_setname_np(pthread_self(), "uwq-creator");
 	/* The most favourable nice level permitted: it makes the workers of
 	 * high-priority pools too. Its workers set their own (worker_thread()). */
