@@ -957,18 +957,32 @@ static void *creator_thread(void *arg)
 	return NULL;
 }
 
+/* Something for the creator to see (C held): its wait returns. True if
+ * it sleeps: the caller calls creator_wake() once C is dropped. */
+static bool creator_event(void)
+{
+	bool wake = creator.idle;
+
+	creator.idle = false;
+	atomic_add_fetch(&creator.events, 1);
+	return wake;
+}
+
+static void creator_wake(void)
+{
+	futex_wake(&creator.events, 1);
+}
+
 /* A stack was cached into an empty cache: the creator times its expiry. */
 static void creator_poke(void)
 {
 	bool wake;
 
 	pthread_mutex_lock(&creator.lock);
-	wake = creator.idle;
-	creator.idle = false;
-	atomic_add_fetch(&creator.events, 1);
+	wake = creator_event();
 	pthread_mutex_unlock(&creator.lock);
 	if (wake)
-		futex_wake(&creator.events, 1);
+		creator_wake();
 }
 
 /* Started with the first pool; a failure leaves creation to the workers. */
@@ -1023,12 +1037,10 @@ static bool ask_creator(struct uwq__pool *pool, bool standby, int *err)
 	pool->create_standby = standby;
 	__atomic_store_n(&pool->create_done, 0, __ATOMIC_RELAXED);	/* read by us only after C */
 	list_add_tail(&pool->create_node, &creator.asked);
-	wake = creator.idle;
-	creator.idle = false;
-	atomic_add_fetch(&creator.events, 1);
+	wake = creator_event();
 	pthread_mutex_unlock(&creator.lock);
 	if (wake)
-		futex_wake(&creator.events, 1);
+		creator_wake();
 	if (standby)
 		return true;
 	while (!load_acquire(&pool->create_done))
@@ -1045,10 +1057,10 @@ void uwq__creator_shutdown(void)
 	pthread_mutex_lock(&creator.lock);
 	running = creator.running;
 	creator.stop = true;
-	atomic_add_fetch(&creator.events, 1);
+	(void)creator_event();
 	pthread_mutex_unlock(&creator.lock);
 	if (running) {
-		futex_wake(&creator.events, 1);
+		creator_wake();
 		pthread_join(creator.thread, NULL);
 	}
 	pthread_mutex_lock(&creator.lock);
