@@ -53,6 +53,16 @@
  * A bare thread's making includes its ending (exit and join); uwq's and
  * held's making do not, as a worker's does not.
  *
+ * What the loop gets for free: each of its threads is recycled whole, its
+ * user stack from glibc's cache and, in the kernel, its task, kernel
+ * stack and pid from those the previous thread just freed. A cold burst
+ * of N live threads gets none of that: timed inside uwq's creator, its
+ * pthread_create() alone took ~110 us of CPU per worker (2 vCPU VM,
+ * user stack already mapped), where the loop's took 30-45 us and held's
+ * 115-165 us. So "held", not the loop, is the floor of the cold burst;
+ * "again" (after a reap: stacks cached, kernel objects recently freed) is
+ * where the loop's ratio is reachable.
+ *
  * Printed: one line per round, then min and median of each, the ratio of
  * the medians and PASS/MISS against 1.5 (a benchmark: nothing asserts),
  * and a "kv" line for bench/report.sh.
