@@ -512,6 +512,8 @@ v=$(med W1 uwq uwq_us)
 b=$(med W1 uwq bare_us)
 lim=$(awk -v b="$b" 'BEGIN { if (b != "") print 1.5 * b }')
 echo "| W1 CPU to make a worker ≤ 1.5 × bare pthread_create+join | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs (a thread held alive with 31 others: $(fmt "$(med W1 uwq held_us)") µs) | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
+v=$(med W1 uwq remade_us)
+echo "| W1 the same, again after idle workers were reaped | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
 for u in "${uwq_plain[@]}"; do
 	echo "| M1 idle RSS (no target) | $u | $(fmt "$(med M1 "$u" rss_kib)" 0) KiB, +$(fmt "$(med M1 "$u" delta_kib)" 0) KiB for $(fmt "$(med M1 "$u" threads)" 0) threads | smallest peer: $(best_peer M1 rss_kib | awk '{ printf "%s %d KiB", $1, $2 }') | $(ratio "$(med M1 "$u" rss_kib)" "$(best_peer M1 rss_kib | awk '{ print $2 }')") | - |"
 done
@@ -690,13 +692,15 @@ echo "bench/worker_cost.c, $wcr rounds per repetition, each measurement in a fre
 echo "bare = 32 × pthread_create() + pthread_join() of a thread that does nothing, with the workers' stack size (one stack, reused from glibc's cache);"
 echo "held = 32 such threads made one after another, each sleeping until all exist (32 stacks at once, as 32 workers need), and their ending;"
 echo "uwq = CPU of a burst of 32 items that each block with a hint (a worker made per item) minus the same burst again with the workers there,"
-echo "per worker made (the file says why that isolates creation), and the ending of the workers at uwq_shutdown()."
+echo "per worker made (the file says why that isolates creation), and the ending of the workers at uwq_shutdown(); \"again\": the same burst"
+echo "after the pool's idle workers were reaped down to its reserve (the new workers get the reaped ones' stacks back)."
 echo
 echo "| | making, CPU µs per thread | / bare | ending, CPU µs per thread |"
 echo "|---|---|---|---|"
 echo "| bare create+join loop | $(cell W1 uwq bare_us) | | (included) |"
 echo "| held: 32 alive at once | $(cell W1 uwq held_us) | $(ratio "$(med W1 uwq held_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq held_end_us) |"
 echo "| uwq worker made on demand | $(cell W1 uwq uwq_us) | $(ratio "$(med W1 uwq uwq_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq uwq_end_us) |"
+echo "| uwq worker made again after reaping | $(cell W1 uwq remade_us) | $(ratio "$(med W1 uwq remade_us)" "$(med W1 uwq bare_us)") | |"
 echo
 
 echo "## M1: memory of an idle pool"

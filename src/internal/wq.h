@@ -109,7 +109,11 @@ struct uwq__worker {
 	int			seen_cpu;	/* L: its CPU at its last item start or wake, -1 */
 	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
+	bool			affine;		/* I: born on its pool's CPUs (pool.c) */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
+	void			*stack;		/* I: its stack mapping (pool.c) */
+	size_t			stack_len;	/* I */
+	char			*stack_keep;	/* W, then read after the join: see stack_put() */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
 	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
@@ -143,6 +147,7 @@ struct uwq__pool {
 	int			nr_running;	/* L, and read atomically without it (inbox) */
 	int			next_id;	/* L */
 	bool			manager_active;	/* L */
+	bool			creating;	/* L: a creation decided, its worker not yet in nr_workers */
 	bool			create_warned;	/* L */
 	bool			reap_poked;	/* L: monitor told about surplus idle workers */
 	int			max_workers;	/* L: cap */
@@ -155,6 +160,12 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
+	/* A creation asked of the creator thread (pool.c), one at a time
+	 * (manager_active): the creator's lock, C */
+	struct uwq__list	create_node;	/* C: on the creator's list while asked */
+	bool			create_standby;	/* C: the creator finishes the claimed standby */
+	int			create_err;	/* the result for a waiting asker */
+	int			create_done;	/* A: futex word the asker waits on */
 	/* A line of its own for what a submitter touches (workqueue.c: the
 	 * inbox): the items queued without the lock, newest first (A), and
 	 * what it reads to decide whether to take the lock. Workers read
@@ -381,6 +392,8 @@ void uwq__monitor_start(void);
 bool uwq__too_many_workers(const struct uwq__pool *pool);	/* L held */
 bool uwq__need_to_create_worker(const struct uwq__pool *pool);	/* L held */
 int uwq__create_worker(struct uwq__pool *pool);
+void uwq__creator_shutdown(void);	/* pool.c */
+void uwq__creator_atfork_child(void);	/* pool.c */
 void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next);
 void uwq__pool_join_dead(struct uwq__pool *pool);
 uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);

@@ -7,10 +7,10 @@
  * explicit hint uwq_blocking_begin()/end() and uwq's own waits (flush,
  * cancel_sync, drain, a collision wait) set WORKER_BLOCKED: the worker
  * leaves nr_running and, if work is pending, an idle worker is kicked. If
- * that was the last idle worker, the blocking worker creates the next
- * standby itself before it blocks (its time is free), so the woken worker
- * starts on the queued item at once instead of first making a thread
- * (~300 µs of CPU here), as the kernel's manager would. On
+ * that was the last idle worker, the blocking worker claims the next
+ * standby before it blocks and has the creator thread make it (pool.c),
+ * so the woken worker starts on the queued item at once instead of first
+ * making a thread (~200 µs of CPU here), as the kernel's manager would. On
  * end the worker counts as running again; if that makes the pool
  * over-subscribed, keep_working() sends the surplus idle after their
  * current item. The monitor (monitor.c) does the same from outside for

@@ -322,6 +322,7 @@ static void retry_create(struct uwq__pool *pool)
 		return;
 	}
 	pool->manager_active = true;
+	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
 	uwq__pool_lock(pool);
