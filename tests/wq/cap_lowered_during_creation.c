@@ -55,7 +55,7 @@ static int threads(void)
 
 static struct uwq_pool_stats pool_st(void)
 {
-	struct uwq_pool_stats st;
+	struct uwq_pool_stats st = { 0 };
 
 	for (int i = 0; uwq_pool_stats(i, &st) == 0; i++)
 		if (st.cpu == the_cpu && st.nice == 0)
@@ -89,7 +89,7 @@ int main(void)
 {
 	struct uwq_pool_limits limits = { 0, 2, 0 };	/* default cap, no reaping */
 	struct uwq_workqueue *wq;
-	struct uwq_pool_stats st;
+	struct uwq_pool_stats st = { 0 };
 	pthread_t sampler;
 	int err, n0, nitems;
 	uint64_t created0;

@@ -65,7 +65,7 @@ static int workers(void)
 /* The stats of the pool under test (CPU the_cpu, nice 0). */
 static struct uwq_pool_stats pool_st(void)
 {
-	struct uwq_pool_stats st;
+	struct uwq_pool_stats st = { 0 };
 
 	for (int i = 0; uwq_pool_stats(i, &st) == 0; i++)
 		if (st.cpu == the_cpu && st.nice == 0)
