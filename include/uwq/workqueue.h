@@ -277,6 +277,12 @@ struct uwq_workqueue_attrs {
  * with errno ENOMEM.
  */
 UWQ_API struct uwq_workqueue_attrs *uwq_alloc_workqueue_attrs(void);
+
+/**
+ * uwq_free_workqueue_attrs() - free attributes from
+ * uwq_alloc_workqueue_attrs(). NULL is a no-op.
+ * Context: any. Return: nothing.
+ */
 UWQ_API void uwq_free_workqueue_attrs(struct uwq_workqueue_attrs *attrs);
 
 /**
