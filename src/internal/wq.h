@@ -123,6 +123,13 @@ struct uwq__worker {
 	int			m_stat_fd;	/* /proc/self/task/<tid>/stat, -1 until needed */
 };
 
+/* A worker's thread id for reports and probes: written once by the
+ * thread itself, read from any thread (0 until it has started). */
+static inline pid_t uwq__worker_tid(const struct uwq__worker *worker)
+{
+	return __atomic_load_n(&worker->tid, __ATOMIC_RELAXED);
+}
+
 /* Someone waiting for a run of a work item to finish (flush, cancel_sync). */
 struct uwq__waiter {
 	struct uwq__list	node;		/* L: pool->waiters */

@@ -30,7 +30,7 @@ void uwq__block_begin(struct uwq__worker *worker)
 	bool standby;
 	int *wake;
 
-	UWQ_TRACE3(worker_sleeping, pool->id, worker->tid, 0);
+	UWQ_TRACE3(worker_sleeping, pool->id, uwq__worker_tid(worker), 0);
 	uwq__pool_lock(pool);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
 	standby = uwq__pool_claim_standby(pool);
@@ -53,7 +53,7 @@ void uwq__block_end(struct uwq__worker *worker)
 	if (pool->nr_slots)
 		worker->seen_cpu = sched_getcpu();	/* placement (pool.c) */
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);
-	UWQ_TRACE3(worker_waking, pool->id, worker->tid, 0);
+	UWQ_TRACE3(worker_waking, pool->id, uwq__worker_tid(worker), 0);
 	worker->seq++;	/* CPU-intensive time counts from the wake (kernel) */
 	pthread_mutex_unlock(&pool->lock);
 }

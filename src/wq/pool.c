@@ -298,7 +298,7 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 	struct uwq__pool *pool = worker->pool;
 	cpu_set_t one;
 
-	UWQ_TRACE3(worker_move, pool->id, worker->tid, cpu);
+	UWQ_TRACE3(worker_move, pool->id, uwq__worker_tid(worker), cpu);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
@@ -358,7 +358,7 @@ static bool kick_worker(struct uwq__worker *worker)
 	 * we see SLEEPING and wake it. */
 	bool sleeping = atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
 
-	UWQ_TRACE3(worker_kick, worker->pool->id, worker->tid, sleeping);
+	UWQ_TRACE3(worker_kick, worker->pool->id, uwq__worker_tid(worker), sleeping);
 	return sleeping;
 }
 
@@ -742,7 +742,7 @@ static void worker_setup_thread(struct uwq__worker *worker)
 		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice < 0 ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
-	UWQ_TRACE3(worker_start, pool->id, worker->id, worker->tid);
+	UWQ_TRACE3(worker_start, pool->id, worker->id, uwq__worker_tid(worker));
 	if (!worker->affine)
 		pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
 	/* Always: a thread starts with its creator's nice level. */
@@ -1150,7 +1150,7 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 		pool->nr_workers--;
 		pool->nr_reaped++;
 		worker->flags |= WORKER_DIE;
-		UWQ_TRACE3(worker_reap, pool->id, worker->id, worker->tid);
+		UWQ_TRACE3(worker_reap, pool->id, worker->id, uwq__worker_tid(worker));
 		list_add_tail(&worker->all_node, &pool->dead);
 		wake_worker(worker);
 	}

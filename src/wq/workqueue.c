@@ -322,8 +322,9 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	/* Seq-cst RMW: INBOX after w->pwq; pairs with the fetch_or in
 	 * uwq__try_grab_pending() and the load in uwq_flush_work(). */
 	atomic_fetch_or(&w->data, bits);
-	inbox_push(pool, w);
+	/* Before the push: from then on a worker may run @w, which may free it. */
 	UWQ_TRACE5(workqueue_queue_work, w, w->func, wq->name, cpu, pool->cpu);
+	inbox_push(pool, w);
 	/* Seq-cst load after the seq-cst push: pairs with the decrement and
 	 * inbox load in uwq__worker_set_flags() (pool.c). Enough running
 	 * workers: one of them takes the item; the monitor watches in case
