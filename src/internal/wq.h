@@ -121,6 +121,7 @@ struct uwq__worker {
 	uint64_t		m_last_wall;
 	uint64_t		m_last_tick;
 	int			m_stat_fd;	/* /proc/self/task/<tid>/stat, -1 until needed */
+	uint64_t		need_blocked_at;	/* L: entered a blocked state (need.c), 0 if not */
 };
 
 /* A worker's thread id for reports and probes: written once by the
@@ -136,6 +137,16 @@ struct uwq__waiter {
 	const struct uwq_work	*work;		/* L */
 	struct uwq__worker	*worker;	/* L: the run waited for; NULL = the queued instance */
 	int			done;		/* A: futex word */
+};
+
+/* What a pool's items need (need.c); all L. */
+struct uwq__need {
+	uint32_t		b, r;		/* decayed blocked/running samples (fixed point) */
+	int			flight;		/* busy workers that keep the CPUs busy; 0: unknown */
+	int			limit;		/* grow no further (see the exception); 0: none */
+	int			nr_blocked;	/* workers in a blocked state now */
+	uint64_t		woke_at;	/* a blocked worker last came back */
+	uint64_t		mean_block_ns;	/* moving mean of block times */
 };
 
 struct uwq__pool {
@@ -167,6 +178,7 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
+	struct uwq__need	need;		/* L: need.c */
 	/* A creation asked of the creator thread (pool.c), one at a time
 	 * (manager_active): the creator's lock, C */
 	struct uwq__list	create_node;	/* C: on the creator's list while asked */
@@ -336,6 +348,7 @@ int uwq__pool_place(struct uwq__worker *worker);	/* L held; own thread */
 void uwq__move_self(struct uwq__worker *worker, int cpu);	/* L not held; own thread */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */
+bool uwq__keep_working(const struct uwq__pool *pool);	/* L held */
 extern __thread struct uwq__worker *uwq__current_worker;
 
 /* worker.c: busy table and running items */
@@ -405,6 +418,11 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next);
 void uwq__pool_join_dead(struct uwq__pool *pool);
 uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
 
+/* need.c */
+void uwq__need_flags(struct uwq__worker *worker, unsigned oflags, unsigned nflags);	/* L held */
+void uwq__need_sample(struct uwq__pool *pool);	/* L held; the monitor's base tick */
+bool uwq__need_may_grow(const struct uwq__pool *pool);	/* L held */
+
 /* rescuer.c */
 int uwq__rescuer_create(struct uwq_workqueue *wq);
 void uwq__rescuer_destroy(struct uwq_workqueue *wq);
@@ -445,7 +463,12 @@ void uwq__state_atfork_child(void);	/* init.c */
 void uwq__timer_atfork_child(void);	/* delayed.c */
 void uwq__monitor_atfork_child(void);	/* monitor.c */
 void uwq__busy_atfork_child(void);	/* worker.c */
-void uwq__mayday_atfork_child(void);	/* rescuer.c */
+void uwq__mayday_atfork_child(void);	/* need.c */
+void uwq__need_flags(struct uwq__worker *worker, unsigned oflags, unsigned nflags);	/* L held */
+void uwq__need_sample(struct uwq__pool *pool);	/* L held; the monitor's base tick */
+bool uwq__need_may_grow(const struct uwq__pool *pool);	/* L held */
+
+/* rescuer.c */
 void uwq__system_wqs_forget(void);	/* workqueue.c */
 void uwq__irq_atfork_child(void);	/* src/irq */
 void uwq__async_atfork(int stage);	/* src/async: 0 prepare, 1 parent, 2 child */

@@ -10,9 +10,11 @@
  * that was the last idle worker, the blocking worker claims the next
  * standby before it blocks and has the creator thread make it (pool.c),
  * so the woken worker starts on the queued item at once instead of first
- * making a thread (~200 µs of CPU here), as the kernel's manager would. On
- * end the worker counts as running again; if that makes the pool
- * over-subscribed, keep_working() sends the surplus idle after their
+ * making a thread (~200 µs of CPU here), as the kernel's manager would;
+ * unless the pool already has what its items need (need.c), in which case
+ * a returning worker takes the item, and the monitor is armed to see if
+ * none does. On end the worker counts as running again; if that makes the
+ * pool over-subscribed, keep_working() sends the surplus idle after their
  * current item. The monitor (monitor.c) does the same from outside for
  * workers that block without a hint, with WORKER_AUTO_BLOCKED.
  * CONCURRENCY: flags and nr_running change under pool->lock; hint_depth is
@@ -36,8 +38,8 @@ void uwq__block_begin(struct uwq__worker *worker)
 	standby = uwq__pool_claim_standby(pool);
 	if (uwq__kick_pool_wake_later(pool, sched_getcpu(), &wake) && worker->current_pwq)
 		worker->current_pwq->stat_cm_wakeups++;
-	else if (uwq__need_to_create_worker(pool))
-		uwq__monitor_arm();	/* nobody to wake: retry/mayday */
+	else if (uwq__need_more_worker(pool))
+		uwq__monitor_arm();	/* nobody to wake: retry, mayday, or a growth held (need.c) */
 	pthread_mutex_unlock(&pool->lock);
 	if (wake)
 		futex_wake(wake, 1);	/* after the unlock: see the kick */

@@ -385,6 +385,8 @@ detect:
 					s[k++] = s[i];
 			n = k;
 		}
+		if (!fast)
+			uwq__need_sample(pool);	/* need.c: growth follows need */
 	}
 	pthread_mutex_unlock(&pool->lock);
 

@@ -209,11 +209,11 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
 	move = uwq__pool_place(worker);
 	/* A not-running worker must chain the next item to someone else.
-	 * Work left waiting behind a running one: the monitor must watch in
-	 * case this item blocks without a hint (monitor.c). */
-	if (uwq__need_more_worker(pool))
-		uwq__kick_pool_wake_later(pool, -1, &wake);
-	else if (!wlist_empty(&pool->worklist))
+	 * Work left waiting behind a running one, or nobody idle to take it
+	 * (growth held: need.c): the monitor must watch in case this item
+	 * blocks without a hint (monitor.c). */
+	if (!(uwq__need_more_worker(pool) && uwq__kick_pool_wake_later(pool, -1, &wake)) &&
+	    !wlist_empty(&pool->worklist))
 		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
 	if (wake)
@@ -350,11 +350,6 @@ void uwq__process_scheduled(struct uwq__worker *worker)
 		uwq__process_one_work(worker, wlist_first(&worker->scheduled), false);
 }
 
-static bool keep_working(const struct uwq__pool *pool)
-{
-	return !wlist_empty(&pool->worklist) && pool->nr_running <= pool->concurrency;
-}
-
 void uwq__worker_process(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
@@ -379,7 +374,7 @@ void uwq__worker_process(struct uwq__worker *worker)
 			collide_run(worker, w, x, xpwq->pool);
 		}
 		uwq__process_scheduled(worker);
-	} while (keep_working(pool));
+	} while (uwq__keep_working(pool));
 }
 
 /* fork.c: nothing runs in the child yet. */
