@@ -25,7 +25,7 @@
 #define UWQ_IRQ_MAX_ACTIONS	64	/* per line: one oneshot bit each */
 #define UWQ_IRQ_CPUS		64	/* per-CPU counters kept (CPU % this) */
 
-#define UWQ_IRQF_KNOWN		(UWQ_IRQF_SHARED | UWQ_IRQF_ONESHOT | UWQ_IRQF_NO_THREAD)
+#define UWQ_IRQF_KNOWN		(UWQ_IRQF_SHARED | UWQ_IRQF_ONESHOT | UWQ_IRQF_NO_THREAD | UWQ_IRQF_NO_AUTOEN)
 
 /* action->thread_flags (A) */
 #define IRQTF_RUNTHREAD		(1 << 0)

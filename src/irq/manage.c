@@ -14,10 +14,17 @@
  * disagrees on ONESHOT, or (beyond the kernel) has an action with the same
  * dev_id or UWQ_IRQ_MAX_ACTIONS of them; each refusal is one report naming
  * the rule. Each ONESHOT action takes a bit of the line's threads_oneshot
- * mask. The request copies @name (into the action's allocation) for the
- * thread name, dumps and stats, as uwq_alloc_workqueue() does, and keeps
- * the caller's pointer only for uwq_free_irq() to return, as the kernel's
- * free_irq() returns it. The thread is created before the action is linked,
+ * mask. UWQ_IRQF_NO_AUTOEN is -EINVAL with SHARED (a sharer could request
+ * the line while it is disabled and wait forever: the kernel's rule), so
+ * it only ever comes with a line's first action, which then sets depth to
+ * 1, not +1, dropping earlier disables as the kernel's __setup_irq() does,
+ * instead of unmasking: a line without actions is always masked, so it
+ * stays so, and the enable that takes depth to 0 unmasks it, replaying a
+ * kept edge or polling a level line again (dispatch.c). The request
+ * copies @name (into the action's allocation) for the thread name, dumps
+ * and stats, as uwq_alloc_workqueue() does, and keeps the caller's
+ * pointer only for uwq_free_irq() to return, as the kernel's free_irq()
+ * returns it. The thread is created before the action is linked,
  * so a failed request never runs a handler. The first action starts the
  * line; installing one resets the spurious counters and re-enables a
  * shared line disabled as spurious ("give it another chance").
@@ -321,6 +328,12 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
+	if ((flags & UWQ_IRQF_SHARED) && (flags & UWQ_IRQF_NO_AUTOEN)) {
+		uwq__log("%s(%d, \"%s\"): -EINVAL: UWQ_IRQF_NO_AUTOEN with UWQ_IRQF_SHARED: another sharer could join "
+			 "the line while it is still disabled and wait for events forever; request it without "
+			 "UWQ_IRQF_SHARED, or request it enabled and uwq_disable_irq() it", fn, irq, name);
+		return -EINVAL;
+	}
 	len = strlen(name);
 	aa = uwq__zalloc(sizeof(*aa) + len + 1);
 	if (!aa)
@@ -394,7 +407,9 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 			desc->depth--;	/* a fresh start clears the spurious disable */
 		desc->spurious_disabled = false;
 		desc->threads_oneshot = 0;
-		if (!desc->depth)
+		if (flags & UWQ_IRQF_NO_AUTOEN)
+			desc->depth = 1;	/* stays masked until uwq_enable_irq() */
+		else if (!desc->depth)
 			uwq__irq_unmask_locked(desc);
 	} else if (desc->spurious_disabled) {
 		desc->spurious_disabled = false;
