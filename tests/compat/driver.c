@@ -2,7 +2,8 @@
 /*
  * A kernel-style driver compiled against uwq's kernel spellings (the
  * headers in include/uwq/linux/): the code between the markers is written
- * as a kernel driver would be (probe, a threaded IRQ handler, deferred rx
+ * as a kernel driver would be (probe, a threaded IRQ handler requested
+ * with IRQF_NO_AUTOEN and enabled once the driver is ready, deferred rx
  * work on its own workqueue, a delayed watchdog-timeout work, teardown in
  * kernel order) and uses only <linux/workqueue.h> and <linux/interrupt.h>
  * names. The test harness below plays the bus: it creates a software line,
@@ -76,12 +77,14 @@ static int mydev_probe(struct mydev *dev, int irq)
 		return -ENOMEM;
 	INIT_WORK(&dev->rx_work, mydev_rx_work);
 	INIT_DELAYED_WORK(&dev->timeout_work, mydev_timeout);
-	ret = request_threaded_irq(irq, mydev_hardirq, mydev_thread, IRQF_SHARED | IRQF_ONESHOT, "mydev", dev);
+	/* Requested disabled: no interrupt before the driver is ready. */
+	ret = request_threaded_irq(irq, mydev_hardirq, mydev_thread, IRQF_ONESHOT | IRQF_NO_AUTOEN, "mydev", dev);
 	if (ret) {
 		destroy_workqueue(dev->wq);
 		return ret;
 	}
 	queue_delayed_work(dev->wq, &dev->timeout_work, msecs_to_jiffies(20));
+	enable_irq(irq);
 	return 0;
 }
 
