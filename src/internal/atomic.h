@@ -17,7 +17,6 @@
 #define atomic_xchg(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_fetch_or(p, v)	__atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_fetch_and(p, v)	__atomic_fetch_and((p), (v), __ATOMIC_SEQ_CST)
-#define atomic_fetch_xor(p, v)	__atomic_fetch_xor((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_fetch_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_add_fetch(p, v)	__atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_sub_fetch(p, v)	__atomic_sub_fetch((p), (v), __ATOMIC_SEQ_CST)

@@ -51,8 +51,7 @@
 #define WORK_COUNTED		(1UL << 7)	/* counted in wq->nr_pending (max_pending set) */
 #define WORK_GEN_SHIFT		8	/* bits 8-15: fork generation (fork.c) */
 #define WORK_GEN_MASK		(0xffUL << WORK_GEN_SHIFT)
-#define WORK_INBOX		(1UL << 16)	/* on pool->inbox (w->pwq valid), not yet on a list */
-#define WORK_DISABLE_SHIFT	17
+#define WORK_DISABLE_SHIFT	16
 #define WORK_DISABLE_ONE	(1UL << WORK_DISABLE_SHIFT)
 #define WORK_STATE_MASK		(WORK_QUEUED | WORK_INACTIVE | WORK_COLOR | WORK_COLLIDE | WORK_COUNTED)
 
@@ -154,6 +153,7 @@ struct uwq__pool {
 	int			id;		/* I */
 	int			cpu;		/* I: bound CPU, -1 unbound */
 	int			nice;		/* I */
+	int			concurrency;	/* I: target running workers */
 	cpu_set_t		cpus;		/* I */
 	char			name[16];	/* I: "0", "0H", "u2" */
 	struct uwq_work		worklist;	/* L: sentinel */
@@ -162,8 +162,9 @@ struct uwq__pool {
 	struct uwq__list	waiters;	/* L: struct uwq__waiter */
 	int			nr_workers;	/* L */
 	int			nr_idle;	/* L */
-	int			nr_running;	/* L, and read atomically without it (inbox) */
+	int			nr_running;	/* L */
 	int			next_id;	/* L */
+	int			started;	/* A: first worker created (0/1/2=starting) */
 	bool			manager_active;	/* L */
 	bool			creating;	/* L: a creation decided, its worker not yet in nr_workers */
 	bool			create_warned;	/* L */
@@ -185,15 +186,6 @@ struct uwq__pool {
 	bool			create_standby;	/* C: the creator finishes the claimed standby */
 	int			create_err;	/* the result for a waiting asker */
 	int			create_done;	/* A: futex word the asker waits on */
-	/* A line of its own for what a submitter touches (workqueue.c: the
-	 * inbox): the items queued without the lock, newest first (A), and
-	 * what it reads to decide whether to take the lock. Workers read
-	 * this line at every lock anyway (uwq__pool_lock()). */
-	char			inbox_pad0[64];
-	struct uwq_work		*inbox;		/* A */
-	int			concurrency;	/* I: target running workers */
-	int			started;	/* A: first worker created (0/1/2=starting) */
-	char			inbox_pad1[64 - sizeof(void *) - 2 * sizeof(int)];
 	/* Placement (unbound pools of more than one CPU; pool.c): running
 	 * workers by the CPU each was last seen on, indexed by CPU number. */
 	int			nr_slots;	/* I: size of on_cpu; 0: no placement */
@@ -361,23 +353,6 @@ void uwq__process_scheduled(struct uwq__worker *worker);	/* L held */
 bool uwq__steal_claimed(struct uwq__pwq *pwq, struct uwq_work *w);	/* L of pwq's pool held */
 
 /* workqueue.c */
-void uwq__pool_splice(struct uwq__pool *pool);	/* L held: inbox -> lists */
-
-/*
- * Take pool->lock, the way every pool lock is taken: items queued without
- * the lock (the inbox, workqueue.c) are moved onto their lists first, so
- * whoever holds the lock sees every item queued before it took the lock.
- * Relaxed load: a queueing that happens-before this call is seen (its
- * push is ordered before by coherence); a concurrent one is covered by
- * the queuer's own check (workqueue.c, the inbox).
- */
-static inline void uwq__pool_lock(struct uwq__pool *pool)
-{
-	pthread_mutex_lock(&pool->lock);
-	if (__atomic_load_n(&pool->inbox, __ATOMIC_RELAXED))
-		uwq__pool_splice(pool);
-}
-
 bool uwq__queue_work(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);	/* PENDING owned */
 int uwq__try_grab_pending(struct uwq_work *w);
 int uwq__grab_pending(struct uwq_work *w);	/* loops; 1 was pending, 0 was idle */

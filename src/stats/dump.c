@@ -25,7 +25,7 @@ static void dump_pool(FILE *f, struct uwq__pool *pool, uint64_t now)
 
 	if (!load_acquire(&pool->started))
 		return;
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	for (w = pool->worklist.next; w != &pool->worklist; w = w->next)
 		pending++;
 	if (pool->cpu >= 0)
@@ -59,7 +59,7 @@ static void dump_wq(FILE *f, struct uwq_workqueue *wq)
 	struct uwq__pwq *pwq;
 
 	for_each_pwq(pwq, wq) {
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		queued += pwq->stat_queued;
 		started += pwq->stat_started;
 		completed += pwq->stat_completed;

@@ -116,7 +116,7 @@ static void pool_flags(int i, struct uwq_export_pool *p, uint64_t now)
 	struct uwq__pool *pool = uwq__pool_at(i);
 	struct uwq__list *pos;
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	if (!wlist_empty(&pool->worklist) && now > pool->last_progress)
 		p->stall_ns = now - pool->last_progress;
 	list_for_each(pos, &pool->workers) {
@@ -152,7 +152,7 @@ static int pool_clocks(struct uwq__pool *pool, struct pool_cpu *pc)
 	struct uwq__list *pos;
 	int n = 0;
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	list_for_each(pos, &pool->workers) {
 		struct uwq__worker *wk = container_of(pos, struct uwq__worker, all_node);
 

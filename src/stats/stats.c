@@ -46,7 +46,7 @@ int uwq_workqueue_stats(struct uwq_workqueue *wq, struct uwq_wq_stats *st)
 	st->flags = wq->flags & UWQ_FLAGS_PUBLIC;
 	st->max_active = READ_ONCE(wq->saved_max_active);
 	for_each_pwq(pwq, wq) {
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		st->active += pwq->nr_active;
 		st->inactive += pwq->nr_inactive;
 		st->queued += pwq->stat_queued;
@@ -77,7 +77,7 @@ int uwq_pool_stats(int i, struct uwq_pool_stats *st)
 		return -ENOENT;
 	pool = uwq__pool_at(i);
 	memset(st, 0, sizeof(*st));
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	st->id = pool->id;
 	st->cpu = pool->cpu;
 	st->nr_cpus = CPU_COUNT(&pool->cpus);

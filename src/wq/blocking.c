@@ -33,7 +33,7 @@ void uwq__block_begin(struct uwq__worker *worker)
 	int *wake;
 
 	UWQ_TRACE3(worker_sleeping, pool->id, uwq__worker_tid(worker), 0);
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	uwq__worker_set_flags(worker, WORKER_BLOCKED);
 	standby = uwq__pool_claim_standby(pool);
 	if (uwq__kick_pool_wake_later(pool, sched_getcpu(), &wake) && worker->current_pwq)
@@ -51,7 +51,7 @@ void uwq__block_end(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	if (pool->nr_slots)
 		worker->seen_cpu = sched_getcpu();	/* placement (pool.c) */
 	uwq__worker_clr_flags(worker, WORKER_BLOCKED);

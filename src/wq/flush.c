@@ -122,7 +122,7 @@ bool uwq__flush_running(const struct uwq_work *w, uwq_work_fn func)
 
 		if (!x)
 			return waited;
-		uwq__pool_lock(xpwq->pool);
+		pthread_mutex_lock(&xpwq->pool->lock);
 		if (x->current_work == w && x->current_func == func) {
 			wait_registered(xpwq->pool, &wt);
 			waited = true;
@@ -149,10 +149,9 @@ bool uwq_flush_work(struct uwq_work *w)
 		struct uwq__worker *x;
 		struct uwq__pwq *pwq;
 
-		if (data & (WORK_QUEUED | WORK_INBOX)) {
-			/* In the inbox: the lock moves it onto a list. */
+		if (data & WORK_QUEUED) {
 			pwq = load_acquire(&w->pwq);
-			uwq__pool_lock(pwq->pool);
+			pthread_mutex_lock(&pwq->pool->lock);
 			/* Atomic: if the item moved, its pwq is written under
 			 * another pool's lock than the one held here. */
 			if (!(atomic_load_sc(&w->data) & WORK_QUEUED) || load_acquire(&w->pwq) != pwq) {
@@ -171,7 +170,7 @@ bool uwq_flush_work(struct uwq_work *w)
 		x = uwq__busy_find_pwq(w, w->func, &pwq);
 		if (!x)
 			return false;
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		if (x->current_work == w && x->current_func == w->func) {
 			wt.worker = x;
 			wait_registered(pwq->pool, &wt);
@@ -260,7 +259,7 @@ int uwq_flush_workqueue(struct uwq_workqueue *wq)
 	for_each_pwq(pwq, wq) {
 		int c;
 
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		c = pwq->work_color;
 		pwq->work_color = c ^ 1;
 		if (pwq->nr_in_flight[c]) {

@@ -74,7 +74,7 @@ static void set_frozen(struct uwq_workqueue *wq, bool frozen)
 	__atomic_store_n(&wq->frozen, frozen, __ATOMIC_RELAXED);
 	__atomic_store_n(&wq->frozen_reported, 0, __ATOMIC_RELAXED);
 	for_each_pwq(pwq, wq) {
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		if (frozen) {
 			freeze_pwq(pwq);
 		} else {
@@ -104,7 +104,7 @@ static int nr_running_frozen(void)
 		if (!(wq->flags & UWQ_FREEZABLE))
 			continue;
 		for_each_pwq(pwq, wq) {
-			uwq__pool_lock(pwq->pool);
+			pthread_mutex_lock(&pwq->pool->lock);
 			n += pwq->nr_active - (pwq == mine);
 			pthread_mutex_unlock(&pwq->pool->lock);
 		}
@@ -118,7 +118,7 @@ static void report_pool(struct uwq__pool *pool, uint64_t now)
 	struct uwq__list *pos;
 	char fn[UWQ_FN_NAME_LEN];
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	list_for_each(pos, &pool->workers) {
 		struct uwq__worker *wk = container_of(pos, struct uwq__worker, all_node);
 
@@ -221,7 +221,7 @@ void uwq__report_frozen_wait(struct uwq_workqueue *wq, const char *what)
 	if (!__atomic_load_n(&wq->frozen, __ATOMIC_RELAXED))
 		return;
 	for_each_pwq(pwq, wq) {
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		held += pwq->nr_inactive;
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}

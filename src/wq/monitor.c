@@ -315,7 +315,7 @@ static void retry_create(struct uwq__pool *pool)
 		uwq__pool_start(pool);
 		return;
 	}
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	if (pool->manager_active || !uwq__need_to_create_worker(pool) ||
 	    pool->nr_workers >= pool->max_workers) {
 		pthread_mutex_unlock(&pool->lock);
@@ -325,7 +325,7 @@ static void retry_create(struct uwq__pool *pool)
 	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);
@@ -349,7 +349,7 @@ static bool pool_pass(struct uwq__pool *pool, bool ticking, bool fast, uint64_t 
 	/* Fast ticks only look for new blocks in pools that just had one. */
 	if (fast && now >= pool->m_hot_until)
 		return true;
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pending = !wlist_empty(&pool->worklist);
 	busy = pending;
 	if (fast)
@@ -397,7 +397,7 @@ detect:
 			judge(&s[i]);
 		bool standby = false;
 
-		uwq__pool_lock(pool);
+		pthread_mutex_lock(&pool->lock);
 		apply(pool, s, n, hogs, &nhogs, &standby);
 		if (uwq__need_to_create_worker(pool) && !pool->create_fail_at)
 			create = true;

@@ -331,7 +331,7 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
-		uwq__pool_lock(pool);
+		pthread_mutex_lock(&pool->lock);
 		worker->seen_cpu = sched_getcpu();
 		if (worker->run_slot)
 			slot(worker, worker->seen_cpu);
@@ -348,16 +348,7 @@ void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 	if ((worker->flags | f) & ~worker->flags & WORKER_BLOCKED_ANY)
 		uwq__need_flags(worker, worker->flags, worker->flags | f);
 	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING)) {
-		struct uwq__pool *pool = worker->pool;
-
-		/* Seq-cst decrement, then a seq-cst look at the inbox: pairs
-		 * with the queuer's push and its load of nr_running
-		 * (workqueue.c). Either it saw too few running workers and
-		 * kicks, or this sees its item, which the caller's kick logic
-		 * then finds on the worklist. */
-		atomic_sub_fetch(&pool->nr_running, 1);
-		if (atomic_load_sc(&pool->inbox))
-			uwq__pool_splice(pool);
+		worker->pool->nr_running--;
 		unslot(worker);
 	}
 	/* Stats: blocked time is taken out of the item's CPU estimate. */
@@ -374,7 +365,7 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 	if (oflags & f & WORKER_BLOCKED_ANY)
 		uwq__need_flags(worker, oflags, worker->flags);
 	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING)) {
-		atomic_add_fetch(&worker->pool->nr_running, 1);
+		worker->pool->nr_running++;
 		slot(worker, worker->seen_cpu);
 	}
 	if ((oflags & WORKER_BLOCKED_ANY) && !(worker->flags & WORKER_BLOCKED_ANY) && worker->blocked_since) {
@@ -515,7 +506,7 @@ static void worker_wait(struct uwq__worker *worker)
 	 * for a spin to have caught its wake (last_active: when it began). */
 	if (spin)
 		worker->spin_next = uwq__now_ns() - worker->last_active <= 2 * spin;
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 }
 
 /* create_worker(): not made, the pool is at its cap (not a failure). */
@@ -560,7 +551,7 @@ static bool manage_workers(struct uwq__worker *worker)
 		pool->creating = true;
 		pthread_mutex_unlock(&pool->lock);
 		err = uwq__create_worker(pool);
-		uwq__pool_lock(pool);
+		pthread_mutex_lock(&pool->lock);
 		if (err == CREATE_AT_CAP) {
 			created = true;	/* not made, but the lock was dropped: recheck */
 			continue;	/* the cap was lowered meanwhile */
@@ -601,7 +592,7 @@ bool uwq__pool_claim_standby(struct uwq__pool *pool)
 /* A claimed standby was made (or not): the pool may manage again. */
 static void finish_standby(struct uwq__pool *pool, int err)
 {
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);	/* in case the woken one blocked meanwhile */
@@ -793,7 +784,7 @@ static void *worker_thread(void *arg)
 	/* What a cached stack keeps (stack_put()); read after the join. */
 	worker->stack_keep = frame - STACK_KEEP_BELOW > (char *)worker->stack ? frame - STACK_KEEP_BELOW : NULL;
 	worker_setup_thread(worker);
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		/* Idle here: the creator, or the previous round, entered idle. */
 		worker_wait(worker);
@@ -810,10 +801,6 @@ recheck:
 		uwq__worker_set_flags(worker, WORKER_PREP);
 sleep:
 		worker_enter_idle(worker);
-		/* Items moved from the inbox as it left nr_running: kick the
-		 * first idle worker (this one, LIFO), so they are not left. */
-		if (uwq__need_more_worker(pool))
-			uwq__kick_pool(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return NULL;
@@ -848,7 +835,7 @@ static int create_worker(struct uwq__pool *pool)
 
 	if (!stack) {
 		free(worker);
-		uwq__pool_lock(pool);
+		pthread_mutex_lock(&pool->lock);
 		pool->creating = false;
 		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
@@ -872,7 +859,7 @@ static int create_worker(struct uwq__pool *pool)
 	/* The cap is checked in the hold that counts the worker: once
 	 * uwq_set_pool_limits() has set a pool's cap (under its lock), no
 	 * worker is counted past it. */
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->creating = false;
 	if (pool->nr_workers >= pool->max_workers) {
 		at_cap(pool);
@@ -913,7 +900,7 @@ static int create_worker(struct uwq__pool *pool)
 		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
 	pthread_attr_destroy(&attr);
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	if (err) {
 		list_del(&worker->all_node);
 		pool->nr_workers--;
@@ -1204,7 +1191,7 @@ void uwq__pool_join_dead(struct uwq__pool *pool)
 	struct uwq__list dead, *pos, *tmp;
 
 	list_init(&dead);
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	if (!list_empty(&pool->dead)) {
 		dead = pool->dead;
 		dead.next->prev = &dead;
@@ -1230,12 +1217,12 @@ void uwq__pool_start(struct uwq__pool *pool)
 		return;
 	uwq__monitor_start();
 	creator_start();
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = true;
 	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);
@@ -1272,7 +1259,7 @@ static int pool_cap(const struct uwq__pool *pool)
 
 void uwq__pool_set_cap(struct uwq__pool *pool)
 {
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	pool->max_workers = pool_cap(pool);
 	pthread_mutex_unlock(&pool->lock);
 }
@@ -1314,11 +1301,11 @@ void uwq__pool_destroy(struct uwq__pool *pool)
 
 	if (!pool)
 		return;
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	while (pool->manager_active || load_acquire(&pool->started) == 2) {
 		pthread_mutex_unlock(&pool->lock);
 		sched_yield();
-		uwq__pool_lock(pool);
+		pthread_mutex_lock(&pool->lock);
 	}
 	list_for_each(pos, &pool->workers) {
 		struct uwq__worker *worker = container_of(pos, struct uwq__worker, all_node);

@@ -148,7 +148,7 @@ static void *rescuer_thread(void *arg)
 		pthread_mutex_unlock(&mayday_lock);
 
 		r->worker.pool = pwq->pool;
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		rescue(r, pwq);
 		pthread_mutex_unlock(&pwq->pool->lock);
 

@@ -225,7 +225,7 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	func(w);
 	UWQ_TRACE2(workqueue_execute_end, w, func);
 
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	/* Set by the queue's flag or by the monitor (hog, unhinted block). */
 	uwq__worker_clr_flags(worker, WORKER_CPU_INTENSIVE | WORKER_AUTO_BLOCKED);
 	if (worker->timed_start) {	/* @w may be gone: the worker's own mark */
@@ -264,7 +264,7 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 	atomic_fetch_and(&w->data, ~WORK_QUEUED);
 	pthread_mutex_unlock(&pool->lock);
 
-	uwq__pool_lock(xpool);
+	pthread_mutex_lock(&xpool->lock);
 	if (x->current_work == w && x->current_func == func) {
 		list_add_tail(&wt.node, &xpool->waiters);
 		wait = true;
@@ -277,7 +277,7 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 			futex_wait(&wt.done, 0);
 		uwq__block_end(worker);
 	}
-	uwq__pool_lock(pool);
+	pthread_mutex_lock(&pool->lock);
 	worker->claim_wt = NULL;
 	if (worker->claim_stolen) {
 		/* Cancelled meanwhile: out of the table and retired already;
@@ -287,11 +287,11 @@ static void collide_run(struct uwq__worker *worker, struct uwq_work *w, struct u
 		worker->claim_stolen = false;
 		if (wait) {
 			pthread_mutex_unlock(&pool->lock);
-			uwq__pool_lock(xpool);
+			pthread_mutex_lock(&xpool->lock);
 			if (load_acquire(&wt.done) != 1)
 				list_del(&wt.node);
 			pthread_mutex_unlock(&xpool->lock);
-			uwq__pool_lock(pool);
+			pthread_mutex_lock(&pool->lock);
 		}
 		return;
 	}

@@ -11,26 +11,16 @@
  * inactive ones) and counts in-flight items per flush colour.
  *
  * Queueing: one atomic fetch_or takes PENDING (false if it was set, or if a
- * cancel_sync has the item disabled); then the item is pushed on its
- * pool's inbox, a lock-free stack (WORK_INBOX set, w->pwq valid). While
- * `concurrency` workers run, that is all: the submitter never waits for
- * the pool lock the workers take after every item. Otherwise it takes the
- * pool lock and kicks an idle worker (pool.c). Every taking of a pool lock
- * (uwq__pool_lock()) first moves the inbox onto the lists in queueing
- * order (uwq__pool_splice()): flush colour, max_active and statistics are
- * settled there, so any code holding the lock sees every item queued before
- * it took the lock, exactly as if the queuer had taken the lock itself;
- * grab and flush that find WORK_INBOX take the item's pool lock to the
- * same effect. Nothing is left in an inbox: the queuer skips the lock only
- * after seeing `concurrency` running workers (seq-cst, after its seq-cst
- * push), and a worker leaving nr_running looks at the inbox (seq-cst,
- * after its seq-cst decrement; uwq__worker_set_flags()): one of the two
- * sees the other (models/inbox.pml checks this hand-off, and that a
- * queuer's items start in its order). Before the inbox, one submitter and
- * two workers of the unbound pool shared its lock for every item:
- * peer_bench S1 (1M empty items, 2 vCPUs) 510-590 ns/item unbound against
- * 80-140 ns for a mutex pool; with it ~300. No allocation, no system call unless an idle worker
- * must be woken from its futex.
+ * cancel_sync has the item disabled); then the pool lock, list insertion
+ * and a kick that is a no-op while a worker runs (pool.c). No allocation,
+ * no system call unless an idle worker must be woken from its futex.
+ * A lock-free inbox per pool (submitters push, whoever takes the pool lock
+ * moves it onto the lists; the lock skipped while `concurrency` workers
+ * run) was built and measured: on a quiet 2-vCPU VM, alternating runs,
+ * peer_bench unbound S1 515 -> 756 ns/item, S1x 611 -> 791, S2 638 -> 724
+ * (medians of 6). The workers, not the submitter, bound these runs: they
+ * outrun one submitter, go idle, and every queueing then takes the slow
+ * path anyway, now with a splice under the lock. It was taken out.
  * Bound queues pick the submitting CPU's pool (sched_getcpu() via rseq).
  * If the item last went to another pool and is running there for this
  * same queue, it is queued there instead (kernel __queue_work), so
@@ -66,8 +56,6 @@
  * INVARIANTS
  *  1. WORK_QUEUED set <=> w is on a list of w->pwq->pool (worklist, a
  *     worker's scheduled list, or pwq->inactive with WORK_INACTIVE).
- *     WORK_INBOX set => w is on, or being pushed on, w->pwq->pool's inbox;
- *     never both.
  *  2. pwq->nr_in_flight[c] counts items of colour c queued or running.
  *  3. pwq->nr_active <= pwq->max_active, except after lowering max_active.
  */
@@ -176,91 +164,6 @@ static void report_draining(struct uwq_workqueue *wq, struct uwq_work *w)
 			 uwq__fn_name((const void *)w->func, fn, sizeof(fn)), wq->name);
 }
 
-/*
- * Put @w, taken from its pool's inbox, on its pwq's lists (L held): the
- * flush colour, max_active and the statistics sample are decided here, in
- * inbox order, so every queueing of a pool goes through this one place.
- */
-static void insert_work(struct uwq__pool *pool, struct uwq_work *w)
-{
-	/* Acquire: pairs with the store_release of w->pwq in
-	 * queue_work_counted() (also ordered by the splice's exchange). */
-	struct uwq__pwq *pwq = load_acquire(&w->pwq);
-	unsigned long bits;
-
-	if (wlist_empty(&pool->worklist))
-		pool->last_progress = uwq__coarse_ns();	/* watchdog: stalls count from here */
-	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
-	pwq->nr_in_flight[pwq->work_color]++;
-	pwq->stat_queued++;
-	/* Statistics time 1 in stats_sample items of each pwq (stats.h):
-	 * a nonzero queued_ns marks it. PENDING is set: no run reads it. */
-	w->queued_ns = 0;
-	if (uwq__g.stats_clock) {
-		if (!pwq->stat_skip) {
-			w->queued_ns = uwq__now_ns();
-			pwq->stat_skip = uwq__g.stats_sample - 1;
-		} else {
-			pwq->stat_skip--;
-		}
-	}
-	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
-		pwq->nr_active++;
-		wlist_add_tail(w, &pool->worklist);
-		UWQ_TRACE2(workqueue_activate_work, w, w->func);
-	} else {
-		pwq->nr_inactive++;
-		bits |= WORK_INACTIVE;
-		wlist_add_tail(w, &pwq->inactive);
-	}
-	/* INBOX is set and QUEUED, INACTIVE, COLOR are clear (the last run
-	 * or steal cleared them): one exchange of bits sets the new state
-	 * and clears INBOX. Seq-cst RMW, one step: the lock-free reads of
-	 * w->data in uwq__try_grab_pending() (its fetch_or) and
-	 * uwq_flush_work() (flush.c) see INBOX or QUEUED, never neither,
-	 * while the item waits; they pair with this and with the fetch_or
-	 * that set INBOX in queue_work_counted(). */
-	atomic_fetch_xor(&w->data, bits | WORK_INBOX);
-}
-
-void uwq__pool_splice(struct uwq__pool *pool)
-{
-	/* Acquire: pairs with every push's release (inbox_push()'s CAS; the
-	 * CASes form a release sequence), so each item's pwq and link are
-	 * visible. Callers: uwq__pool_lock() after a relaxed look (wq.h),
-	 * uwq__worker_set_flags() after a seq-cst one (pool.c). */
-	struct uwq_work *w = __atomic_exchange_n(&pool->inbox, NULL, __ATOMIC_ACQUIRE);
-	struct uwq_work *fifo = NULL, *next;
-
-	for (; w; w = next) {	/* newest first: reverse */
-		next = w->next;
-		w->next = fifo;
-		fifo = w;
-	}
-	for (; fifo; fifo = next) {
-		next = fifo->next;
-		insert_work(pool, fifo);
-	}
-}
-
-/* Push @w (PENDING owned, on no list) on @pool's inbox. Seq-cst: see the
- * check after it in queue_work_counted(); its partners are the seq-cst
- * decrement of nr_running and load of pool->inbox in
- * uwq__worker_set_flags() (pool.c), and as a release, the acquire
- * exchange in uwq__pool_splice(). A push-only stack emptied by a
- * whole exchange has no ABA problem: an item is pushed again only after
- * a run, so a head seen again is still the head. */
-static void inbox_push(struct uwq__pool *pool, struct uwq_work *w)
-{
-	/* Relaxed, and relaxed on failure: head is a guess the CAS checks;
-	 * w->next is published by the successful CAS. */
-	struct uwq_work *head = __atomic_load_n(&pool->inbox, __ATOMIC_RELAXED);
-
-	do {
-		w->next = head;
-	} while (!__atomic_compare_exchange_n(&pool->inbox, &head, w, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-}
-
 static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_work *w, bool counted,
 			       bool report);
 
@@ -301,10 +204,38 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	}
 	pool = pwq->pool;
 
-	/* max_pending's count is atomic: settled here, the bit goes with
-	 * the others. Relaxed: a bound set concurrently only starts counting
-	 * later. */
-	bits = WORK_INBOX;
+	UWQ_TRACE5(workqueue_queue_work, w, w->func, wq->name, cpu, pool->cpu);
+	pthread_mutex_lock(&pool->lock);
+	if (wlist_empty(&pool->worklist))
+		pool->last_progress = uwq__coarse_ns();	/* watchdog: stalls count from here */
+	bits = WORK_QUEUED | (pwq->work_color ? WORK_COLOR : 0);
+	pwq->nr_in_flight[pwq->work_color]++;
+	pwq->stat_queued++;
+	/* Statistics time 1 in stats_sample items of each pwq (stats.h):
+	 * a nonzero queued_ns marks it. PENDING is ours: no run reads it. */
+	w->queued_ns = 0;
+	if (uwq__g.stats_clock) {
+		if (!pwq->stat_skip) {
+			w->queued_ns = uwq__now_ns();
+			pwq->stat_skip = uwq__g.stats_sample - 1;
+		} else {
+			pwq->stat_skip--;
+		}
+	}
+	/* Release: grab and flush read w->pwq after seeing WORK_QUEUED, then
+	 * re-check both under this lock. */
+	store_release(&w->pwq, (void *)pwq);
+	WRITE_ONCE(w->last_pool, (void *)pool);
+	if (pwq->nr_active < pwq->max_active && !pwq->nr_inactive) {
+		pwq->nr_active++;
+		wlist_add_tail(w, &pool->worklist);
+		UWQ_TRACE2(workqueue_activate_work, w, w->func);
+	} else {
+		pwq->nr_inactive++;
+		bits |= WORK_INACTIVE;
+		wlist_add_tail(w, &pwq->inactive);
+	}
+	/* Relaxed: a bound set concurrently only starts counting later. */
 	if (READ_ONCE(wq->max_pending) && !(READ_ONCE(w->data) & WORK_COUNTED)) {
 		bits |= WORK_COUNTED;
 		if (!counted)
@@ -312,30 +243,7 @@ static bool queue_work_counted(int cpu, struct uwq_workqueue *wq, struct uwq_wor
 	} else if (counted) {
 		atomic_sub_fetch(&wq->nr_pending, 1);	/* the bound was lifted meanwhile */
 	}
-	/* PENDING is ours: nobody else writes these. Release: grab and
-	 * flush read w->pwq after seeing WORK_INBOX or WORK_QUEUED, then
-	 * re-check under the pool's lock; pairs with the load_acquire of
-	 * w->pwq in uwq__try_grab_pending(), uwq_flush_work() (flush.c)
-	 * and insert_work(). */
-	store_release(&w->pwq, (void *)pwq);
-	WRITE_ONCE(w->last_pool, (void *)pool);
-	/* Seq-cst RMW: INBOX after w->pwq; pairs with the fetch_or in
-	 * uwq__try_grab_pending() and the load in uwq_flush_work(). */
 	atomic_fetch_or(&w->data, bits);
-	/* Before the push: from then on a worker may run @w, which may free it. */
-	UWQ_TRACE5(workqueue_queue_work, w, w->func, wq->name, cpu, pool->cpu);
-	inbox_push(pool, w);
-	/* Seq-cst load after the seq-cst push: pairs with the decrement and
-	 * inbox load in uwq__worker_set_flags() (pool.c). Enough running
-	 * workers: one of them takes the item; the monitor watches in case
-	 * it blocks without a hint. models/inbox.pml checks this handshake
-	 * and loses an item when either side loads before its store. */
-	if (__builtin_expect(load_acquire(&pool->started) == 1, 1) &&
-	    atomic_load_sc(&pool->nr_running) >= pool->concurrency) {
-		uwq__monitor_arm();
-		return true;
-	}
-	uwq__pool_lock(pool);	/* moves the inbox onto the lists */
 	/* Nobody woken and work waits: the monitor watches for a running
 	 * worker that blocks without a hint (monitor.c). */
 	if (!uwq__kick_pool_wake_later(pool, -1, &wake) && !wlist_empty(&pool->worklist))
@@ -568,7 +476,7 @@ static int grab_claimed(struct uwq_work *w)
 
 	if (!pwq)
 		return -EAGAIN;
-	uwq__pool_lock(pwq->pool);
+	pthread_mutex_lock(&pwq->pool->lock);
 	data = atomic_load_sc(&w->data);
 	if ((data & (WORK_PENDING | WORK_QUEUED | WORK_COLLIDE)) == (WORK_PENDING | WORK_COLLIDE) &&
 	    load_acquire(&w->pwq) == pwq && uwq__steal_claimed(pwq, w))
@@ -590,14 +498,12 @@ int uwq__try_grab_pending(struct uwq_work *w)
 	data = atomic_fetch_or(&w->data, WORK_PENDING);
 	if (!(data & WORK_PENDING))
 		return 0;
-	if (!(data & (WORK_QUEUED | WORK_INBOX)))
+	if (!(data & WORK_QUEUED))
 		return data & WORK_COLLIDE ? grab_claimed(w) : -EAGAIN;
-	/* Queued, or in its pool's inbox: taking the lock moves the inbox
-	 * onto the lists, and the item is then queued like any other. */
 	pwq = load_acquire(&w->pwq);
 	if (!pwq)
 		return -EAGAIN;
-	uwq__pool_lock(pwq->pool);
+	pthread_mutex_lock(&pwq->pool->lock);
 	/* Atomic: if the item moved, its pwq is written under another lock. */
 	if ((atomic_load_sc(&w->data) & WORK_QUEUED) && load_acquire(&w->pwq) == pwq) {
 		steal_queued(pwq, w);
@@ -847,7 +753,7 @@ int uwq_workqueue_set_max_active(struct uwq_workqueue *wq, int max_active)
 	for_each_pwq(pwq, wq) {
 		if (wq->frozen)
 			break;
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		pwq->max_active = max_active;
 		uwq__pwq_activate(pwq);
 		uwq__kick_pool(pwq->pool);
@@ -863,7 +769,7 @@ static bool wq_busy(struct uwq_workqueue *wq)
 	bool busy = false;
 
 	for_each_pwq(pwq, wq) {
-		uwq__pool_lock(pwq->pool);
+		pthread_mutex_lock(&pwq->pool->lock);
 		busy |= pwq->nr_in_flight[0] || pwq->nr_in_flight[1] || pwq->nr_active || pwq->nr_inactive;
 		pthread_mutex_unlock(&pwq->pool->lock);
 	}
