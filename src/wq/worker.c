@@ -69,6 +69,17 @@ static struct busy_bucket *bucket_of(const struct uwq_work *w)
 	return &busy[h >> (sizeof(uintptr_t) * 8 - BUSY_BITS)];
 }
 
+/* The worker running (w, func) in bucket @b (its lock held), or NULL. */
+static struct uwq__worker *busy_lookup(const struct busy_bucket *b, const struct uwq_work *w, uwq_work_fn func)
+{
+	struct uwq__worker *x;
+
+	for (x = b->head; x; x = x->busy_next)
+		if (x->current_work == w && x->current_func == func)
+			break;
+	return x;
+}
+
 struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn func, struct uwq__pwq **pwq)
 {
 	struct busy_bucket *b = bucket_of(w);
@@ -76,9 +87,7 @@ struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn fun
 
 	pthread_once(&busy_once, busy_init);
 	pthread_mutex_lock(&b->lock);
-	for (x = b->head; x; x = x->busy_next)
-		if (x->current_work == w && x->current_func == func)
-			break;
+	x = busy_lookup(b, w, func);
 	if (pwq)
 		*pwq = x ? x->current_pwq : NULL;
 	pthread_mutex_unlock(&b->lock);
@@ -120,9 +129,7 @@ static struct uwq__worker *busy_claim(struct uwq__worker *worker, struct uwq_wor
 
 	pthread_once(&busy_once, busy_init);
 	pthread_mutex_lock(&b->lock);
-	for (x = b->head; x; x = x->busy_next)
-		if (x->current_work == w && x->current_func == func)
-			break;
+	x = busy_lookup(b, w, func);
 	if (x) {
 		*xpwq = x->current_pwq;
 	} else {

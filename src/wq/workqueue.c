@@ -324,11 +324,9 @@ bool uwq_queue_work_node(int node, struct uwq_workqueue *wq, struct uwq_work *w)
 		return false;
 	uwq__ensure_init();
 	if (uwq__wq_stale(wq))
-		return false;
-	if (!take_pending(w))
-		return false;
+		return false;	/* before its table is read */
 	/* Through that CPU's entry of the table: its pod's pool. */
-	return uwq__queue_work(node_cpu(node, wq), wq, w);
+	return uwq_queue_work_on(node_cpu(node, wq), wq, w);
 }
 
 struct on_cpu_call {
