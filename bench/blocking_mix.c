@@ -9,6 +9,14 @@
  *      of unbound worker threads (from uwq_pool_stats()), for a cold
  *      burst (workers made on demand) and then a warm one (the workers
  *      the first burst left, as a daemon's later bursts find them).
+ *   blocking_mix growth [unhinted|hinted] [JOBS [SLEEP_US [CPU_US]]]
+ *      Growth follows need: JOBS items (2000) that each sleep SLEEP_US
+ *      (2000) then burn CPU_US (500) of CPU, queued at once on
+ *      uwq_system_unbound_wq, one cold burst. About ncpu * (1 + SLEEP/CPU)
+ *      workers (10 on 2 CPUs) keep every CPU busy (Little's law); more only
+ *      cost threads. Ideal = JOBS * CPU_US / ncpu + SLEEP_US (no CPU can
+ *      start before the first sleep ends). Prints wall/ideal and the peak
+ *      number of unbound workers, and a "kv" line for bench/report.sh (G1).
  *   blocking_mix monitor
  *      The monitor thread's CPU use: idle for 2 s (target 0), then with
  *      ncpu busy workers and a backlog for 2 s (target <= 2 % of one CPU).
@@ -61,16 +69,22 @@ static void item_done(void)
 		sem_post(&all_done);
 }
 
-static void sleeper(struct uwq_work *w)
+/* Sleep @ns, within a blocking hint in the hinted runs. */
+static void item_sleep(uint64_t ns)
 {
-	struct timespec ts = { 0, 10 * 1000000 };
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
 
-	(void)w;
 	if (hinted)
 		uwq_blocking_begin();
 	nanosleep(&ts, NULL);
 	if (hinted)
 		uwq_blocking_end();
+}
+
+static void sleeper(struct uwq_work *w)
+{
+	(void)w;
+	item_sleep(10 * 1000000);
 	item_done();
 }
 
@@ -78,6 +92,16 @@ static void burner(struct uwq_work *w)
 {
 	(void)w;
 	burn_cpu_ns(1000000);
+	item_done();
+}
+
+static uint64_t g_sleep_ns = 2000000, g_cpu_ns = 500000;
+
+static void sleep_then_burn(struct uwq_work *w)
+{
+	(void)w;
+	item_sleep(g_sleep_ns);
+	burn_cpu_ns(g_cpu_ns);
 	item_done();
 }
 
@@ -161,6 +185,49 @@ static int mix(int sleepers, int burners)
 		       hinted ? "hinted" : "unhinted", rep ? "warm" : "cold", sleepers, burners, ncpu, wall_ms,
 		       ideal_ms, wall_ms / ideal_ms, peak, before, cpu_ms);
 	}
+	free(items);
+	return 0;
+}
+
+/* One cold burst of the growth mix (see the top of the file). */
+static int growth(int jobs)
+{
+	struct uwq_work *items = calloc((size_t)jobs, sizeof(*items));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t t0, c0, reaped0, reaped1;
+	double wall_ms, cpu_ms, ideal_ms;
+	int before, peak;
+	cpu_set_t set;
+
+	if (!items)
+		return 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		ncpu = CPU_COUNT(&set);
+	sem_init(&all_done, 0, 0);
+	uwq_flush_workqueue(uwq_system_unbound_wq);	/* start the pool unmeasured */
+	unbound_workers(&before, &reaped0);
+	ideal_ms = ((double)jobs * (double)g_cpu_ns / (double)ncpu + (double)g_sleep_ns) / 1e6;
+	left = jobs;
+	c0 = process_cpu_ns();
+	t0 = now_ns();
+	for (int i = 0; i < jobs; i++) {
+		uwq_work_init(&items[i], sleep_then_burn);
+		uwq_queue_work(uwq_system_unbound_wq, &items[i]);
+	}
+	while (sem_wait(&all_done) != 0)
+		;
+	wall_ms = (double)(now_ns() - t0) / 1e6;
+	cpu_ms = (double)(process_cpu_ns() - c0) / 1e6;
+	unbound_workers(&peak, &reaped1);
+	if (reaped1 != reaped0)
+		peak = -1;
+	uwq_flush_workqueue(uwq_system_unbound_wq);
+	printf("growth mix %-8s %d x (sleep %.1f ms + burn %.2f ms) on %ld CPUs: wall %.1f ms, ideal %.1f ms, "
+	       "wall/ideal %.2f, peak workers %d (%d before), process CPU %.1f ms\n",
+	       hinted ? "hinted" : "unhinted", jobs, (double)g_sleep_ns / 1e6, (double)g_cpu_ns / 1e6, ncpu, wall_ms,
+	       ideal_ms, wall_ms / ideal_ms, peak, before, cpu_ms);
+	printf("kv wall_ms=%.1f ideal_ms=%.1f wall_over_ideal=%.3f peak_workers=%d cpu_ms=%.1f\n", wall_ms, ideal_ms,
+	       wall_ms / ideal_ms, peak, cpu_ms);
 	free(items);
 	return 0;
 }
@@ -268,6 +335,13 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "monitor")) {
 		ret = monitor_cost();
+	} else if (!strcmp(mode, "growth")) {
+		hinted = argc > 2 && !strcmp(argv[2], "hinted");
+		if (argc > 4)
+			g_sleep_ns = strtoull(argv[4], NULL, 10) * 1000u;
+		if (argc > 5)
+			g_cpu_ns = strtoull(argv[5], NULL, 10) * 1000u;
+		ret = growth(argc > 3 ? atoi(argv[3]) : 2000);
 	} else {
 		hinted = argc > 2 && !strcmp(argv[2], "hinted");
 		ret = mix(argc > 3 ? atoi(argv[3]) : 200, argc > 4 ? atoi(argv[4]) : 200);

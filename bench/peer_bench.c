@@ -42,6 +42,7 @@
  *                    it submits every task due by the tick it woke on);
  *                    cpu_pct: the process's CPU
  *                    time over ncpu x wall
+ *                    -w FILE: the 10 longest waits (bench/tails.sh)
  *   S6b [-n 1000]    S6 at 50 % load (-l still overrides)
  *   M1               VmRSS with the pool started and idle (one trivial task
  *                    ran, then 200 ms idle), and its delta over the process
@@ -712,10 +713,48 @@ static int nested_wait(double seconds)
 
 #define S6_TICK_NS	250000u	/* submitter pacing: 4 tasks per wake at 80 % of 2 CPUs */
 
+static __thread int my_tid;
+
 static void work100_fn(struct bench_task *t)
 {
 	t->t_start = now_ns();
+	if (!my_tid)
+		my_tid = (int)gettid();
+	t->tid = my_tid;
 	burn_cpu_ns(100000);
+}
+
+/* -w FILE: the 10 tasks that waited longest from submit to start, for
+ * bench/tails.sh: "submit_ns start_ns tid index", CLOCK_MONOTONIC (the
+ * clock bpftrace's nsecs reads). */
+static void write_worst(const char *path, int n)
+{
+	int worst[10], k = 0;	/* indices, longest wait first */
+	FILE *f;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t li = task_at(i)->t_start - task_at(i)->t_submit;
+		int j;
+
+		if (k == 10 && li <= task_at(worst[9])->t_start - task_at(worst[9])->t_submit)
+			continue;
+		j = k < 10 ? k++ : 9;
+		for (; j > 0 && li > task_at(worst[j - 1])->t_start - task_at(worst[j - 1])->t_submit; j--)
+			worst[j] = worst[j - 1];
+		worst[j] = i;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "peer_bench: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	for (int j = 0; j < k; j++) {
+		struct bench_task *t = task_at(worst[j]);
+
+		fprintf(f, "%llu %llu %d %d\n", (unsigned long long)t->t_submit, (unsigned long long)t->t_start,
+			t->tid, worst[j]);
+	}
+	fclose(f);
 }
 
 struct open_loop {
@@ -760,6 +799,8 @@ static uint64_t process_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static const char *worst_path;	/* -w */
+
 static int loaded_latency(const char *name, int ms, double load, const char *raw)
 {
 	struct open_loop o = { 0 };
@@ -792,6 +833,8 @@ static int loaded_latency(const char *name, int ms, double load, const char *raw
 	for (int i = 0; i < o.n; i++)
 		lat[i] = task_at(i)->t_start - (o.t0 + (uint64_t)i * o.interval);
 	latency_summary(lat, o.n, NULL, "arr_");
+	if (worst_path)
+		write_worst(worst_path, o.n);
 	free(lat);
 	return finish();
 }
@@ -822,7 +865,7 @@ static int idle_memory(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: peer_bench --list | POOL S1|S2|S1x|S3|S4|S5|S6|S6b|M1 [-n N] [-o FILE] [-t SECONDS] [-l LOAD]"
+	fprintf(stderr, "usage: peer_bench --list | POOL S1|S2|S1x|S3|S4|S5|S6|S6b|M1 [-n N] [-o FILE] [-t SECONDS] [-l LOAD] [-w FILE]"
 			" | floor [-n N] [-o FILE]\n");
 	return 2;
 }
@@ -856,6 +899,8 @@ int main(int argc, char **argv)
 			secs = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "-l"))
 			load = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "-w"))
+			worst_path = argv[i + 1];
 		else
 			return usage();
 	}

@@ -4,8 +4,9 @@
 # on this machine, in this run. Installs missing peers (Debian
 # packages), builds in release mode, runs every scenario of
 # bench/peer_bench.c on every pool, each repetition in a fresh process, and
-# the interrupt latencies of bench/irq_latency.c and the cost of making a
-# worker (bench/worker_cost.c); writes
+# the interrupt latencies of bench/irq_latency.c, the cost of making a
+# worker (bench/worker_cost.c) and growth under a blocking mix
+# (bench/blocking_mix.c growth); writes
 # bench/results/<date>-<host>.md with plots in bench/results/<date>-<host>/.
 # The full run then appends uwq's own micro-benchmarks (bench/run.sh).
 #
@@ -152,6 +153,17 @@ for rep in $(seq 1 "$reps"); do
 	else
 		echo "rep=$rep pool=uwq scenario=irq status=error" >>"$runs"
 	fi
+	# G1: growth follows need (bench/blocking_mix.c "growth"), cold pool.
+	for m in unhinted hinted; do
+		g=uwq-unbound
+		[ $m = hinted ] && g=uwq-unbound-hinted
+		kv=$(timeout 60 "$bin/blocking_mix" growth $m 2>>"$raw/stderr.txt" | grep '^kv ' | sed 's/^kv //')
+		if [ -n "$kv" ]; then
+			echo "rep=$rep pool=$g scenario=G1 status=ok $kv" >>"$runs"
+		else
+			echo "rep=$rep pool=$g scenario=G1 status=error" >>"$runs"
+		fi
+	done
 	kv=$(timeout 120 "$bin/worker_cost" -r $wcr 2>>"$raw/stderr.txt" | grep '^kv ' | sed 's/^kv //')
 	if [ -n "$kv" ]; then
 		echo "rep=$rep pool=uwq scenario=W1 status=ok $kv" >>"$runs"
@@ -473,6 +485,13 @@ for u in "${uwq_all[@]}"; do
 	all_ok S4 "$u" && le "$v" $lim && le "$t" 64 && ok=PASS
 	echo "| S4 wall/ideal ≤ $lim, peak threads ≤ 64 (cold pool) | $u | $(fmt "$v" 2), $(fmt "$t" 0) threads | ≤ $lim, ≤ 64 | - | $ok |"
 done
+for u in uwq-unbound uwq-unbound-hinted; do
+	v=$(med G1 "$u" wall_over_ideal)
+	t=$(med G1 "$u" peak_workers)
+	ok=MISS
+	all_ok G1 "$u" && le "$v" 1.35 && le 0 "$t" && le "$t" 24 && ok=PASS
+	echo "| G1 growth follows need: wall/ideal ≤ 1.35, peak workers ≤ 24 (cold pool) | $u | $(fmt "$v" 2), $(fmt "$t" 0) workers | ≤ 1.35 × ideal, ≤ 24 workers | - | $ok |"
+done
 for u in "${uwq_all[@]}"; do
 	set -- ${SS[S5|$u]:-0 0 0 0 0}
 	echo "| S5 no deadlock (4 parents wait for children) | $u | $4/$reps PASS | every repetition | - | $([ "$4" = "$reps" ] && echo PASS || echo MISS) |"
@@ -512,6 +531,8 @@ v=$(med W1 uwq uwq_us)
 b=$(med W1 uwq bare_us)
 lim=$(awk -v b="$b" 'BEGIN { if (b != "") print 1.5 * b }')
 echo "| W1 CPU to make a worker ≤ 1.5 × bare pthread_create+join | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs (a thread held alive with 31 others: $(fmt "$(med W1 uwq held_us)") µs) | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
+v=$(med W1 uwq remade_us)
+echo "| W1 the same, again after idle workers were reaped | uwq | $(fmt "$v") µs | bare $(fmt "$b") µs | $(ratio "$v" "$b") | $(verdict le "$v" "$lim") |"
 for u in "${uwq_plain[@]}"; do
 	echo "| M1 idle RSS (no target) | $u | $(fmt "$(med M1 "$u" rss_kib)" 0) KiB, +$(fmt "$(med M1 "$u" delta_kib)" 0) KiB for $(fmt "$(med M1 "$u" threads)" 0) threads | smallest peer: $(best_peer M1 rss_kib | awk '{ printf "%s %d KiB", $1, $2 }') | $(ratio "$(med M1 "$u" rss_kib)" "$(best_peer M1 rss_kib | awk '{ print $2 }')") | - |"
 done
@@ -600,6 +621,20 @@ echo "and S4's burst is queued in well under a millisecond from one thread, so i
 echo "$(awk -v n=$s4n -v c=$ncpu 'BEGIN { x = n / c; if (x < 10) x = 10; printf "%.1f", n / x }') × ideal is that variant's lower bound here unless the submitter migrates. In S6 the one submitter likewise queues each task to the pool of whichever CPU it woke up on."
 echo
 [ -f "$out_dir/S4-threads.png" ] && echo "![S4 threads over time]($name/S4-threads.png)" && echo
+
+echo "## G1: growth follows need (uwq only)"
+echo
+echo "bench/blocking_mix.c growth, one fresh process per repetition: 2000 items that each sleep 2 ms, then burn 0.5 ms of thread CPU time,"
+echo "queued at once on uwq_system_unbound_wq (a cold pool). Ideal = 2000 × 0.5 ms / $ncpu CPUs + 2 ms (no burn can start before the first sleep ends)."
+echo "About $ncpu × (1 + 2 / 0.5) = $((ncpu * 5)) busy workers keep the CPUs busy (Little's law); peak workers = the unbound pool's workers at the end"
+echo "(workers leave only by reaping, after 60 s idle). The hinted variant wraps the sleep in uwq_blocking_begin/end; the other is seen by the monitor."
+echo
+echo "| variant | wall / ideal | wall ms | peak workers | process CPU ms | note |"
+echo "|---|---|---|---|---|---|"
+for u in uwq-unbound uwq-unbound-hinted; do
+	echo "| $u | $(cell G1 "$u" wall_over_ideal 2) | $(cell G1 "$u" wall_ms 0) | $(cell G1 "$u" peak_workers 0) | $(cell G1 "$u" cpu_ms 0) | $(state_note G1 "$u") |"
+done
+echo
 
 echo "## S5: parents waiting for their children"
 echo
@@ -690,13 +725,15 @@ echo "bench/worker_cost.c, $wcr rounds per repetition, each measurement in a fre
 echo "bare = 32 × pthread_create() + pthread_join() of a thread that does nothing, with the workers' stack size (one stack, reused from glibc's cache);"
 echo "held = 32 such threads made one after another, each sleeping until all exist (32 stacks at once, as 32 workers need), and their ending;"
 echo "uwq = CPU of a burst of 32 items that each block with a hint (a worker made per item) minus the same burst again with the workers there,"
-echo "per worker made (the file says why that isolates creation), and the ending of the workers at uwq_shutdown()."
+echo "per worker made (the file says why that isolates creation), and the ending of the workers at uwq_shutdown(); \"again\": the same burst"
+echo "after the pool's idle workers were reaped down to its reserve (the new workers get the reaped ones' stacks back)."
 echo
 echo "| | making, CPU µs per thread | / bare | ending, CPU µs per thread |"
 echo "|---|---|---|---|"
 echo "| bare create+join loop | $(cell W1 uwq bare_us) | | (included) |"
 echo "| held: 32 alive at once | $(cell W1 uwq held_us) | $(ratio "$(med W1 uwq held_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq held_end_us) |"
 echo "| uwq worker made on demand | $(cell W1 uwq uwq_us) | $(ratio "$(med W1 uwq uwq_us)" "$(med W1 uwq bare_us)") | $(cell W1 uwq uwq_end_us) |"
+echo "| uwq worker made again after reaping | $(cell W1 uwq remade_us) | $(ratio "$(med W1 uwq remade_us)" "$(med W1 uwq bare_us)") | |"
 echo
 
 echo "## M1: memory of an idle pool"

@@ -26,6 +26,9 @@ m=${1:-build-bench}/bench/blocking_mix
 for mode in unhinted hinted; do
   for i in 1 2 3; do "$m" mix $mode 200 200; done
 done
+for mode in unhinted hinted; do
+  for i in 1 2 3; do "$m" growth $mode; done	# growth follows need: 2000 x (2 ms sleep + 0.5 ms CPU)
+done
 "$m" monitor
 "${1:-build-bench}/bench/probe_cost"
 "${1:-build-bench}/bench/worker_cost"	# making a worker against a bare pthread_create()

@@ -337,8 +337,11 @@ static void op_request(struct in *in)
 	CHECK(line_index(irq) >= 0, "request on line %d that this program never made", irq);
 	CHECK(h || t, "request with no handler accepted");
 	CHECK(name, "request with a NULL name accepted");
-	CHECK(h || (flags & UWQ_IRQF_ONESHOT), "NULL primary without ONESHOT accepted");
+	CHECK(h || (flags & (UWQ_IRQF_ONESHOT | UWQ_IRQF_COND_ONESHOT)), "NULL primary without ONESHOT accepted");
 	CHECK(dev || !(flags & UWQ_IRQF_SHARED), "SHARED without dev_id accepted");
+	CHECK(!(flags & UWQ_IRQF_SHARED) || !(flags & UWQ_IRQF_NO_AUTOEN), "SHARED | NO_AUTOEN accepted");
+	if (flags & UWQ_IRQF_NO_AUTOEN)
+		depth[line_index(irq)] = 1;	/* the line's only action: requested disabled */
 	acts[nacts++] = (struct act){ irq, dev, name };
 }
 

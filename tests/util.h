@@ -238,6 +238,29 @@ static inline int affinity_cpus(int *cpus, int max)
 	return n;
 }
 
+/**
+ * limit_cpus() - restrict the process to the first @max CPUs of its
+ * affinity mask (before the first uwq call: pools come from the mask).
+ * Return: how many CPUs it has now, written to @cpus (at most @size).
+ */
+static inline int limit_cpus(int max, int *cpus, int size)
+{
+	int n = affinity_cpus(cpus, size);
+
+	if (n > max) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		for (int i = 0; i < max; i++)
+			CPU_SET(cpus[i], &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0)
+			FAIL("sched_setaffinity: %s", strerror(errno));
+		n = affinity_cpus(cpus, size);
+		CHECK(n == max, "affinity has %d CPUs after restricting to %d", n, max);
+	}
+	return n;
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 static inline pthread_t start_thread(void *(*fn)(void *), void *arg)

@@ -27,6 +27,8 @@ struct bench_task {
 	uint64_t	t_start;	/* stamped by fn, when it measures latency */
 	uint32_t	idx;
 	uint32_t	arg;
+	int32_t		tid;		/* S6: the thread that ran it (tail timelines) */
+	uint32_t	pad;
 	/* the adapter's task_priv bytes follow, 8-byte aligned */
 };
 

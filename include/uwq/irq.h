@@ -15,6 +15,12 @@
  *  - on a shared line every primary runs and the results are OR-ed;
  *  - UWQ_IRQF_ONESHOT keeps the line masked until every woken thread
  *    handler has returned;
+ *  - UWQ_IRQF_COND_ONESHOT, on a shared line, takes UWQ_IRQF_ONESHOT if
+ *    the line's other actions have it (and so may join them, where a plain
+ *    request is refused), and changes nothing otherwise;
+ *  - UWQ_IRQF_NO_AUTOEN requests the line disabled (depth 1): nothing is
+ *    handled until uwq_enable_irq(), which delivers an event that came
+ *    meanwhile (an edge line replays it, a level line is polled again);
  *  - waking a thread that is already due to run coalesces into one run:
  *    a thread handler must handle everything outstanding;
  *  - a line whose handlers answer UWQ_IRQ_NONE to 99,900 of 100,000 events
@@ -50,6 +56,8 @@ typedef uwq_irqreturn_t (*uwq_irq_handler_t)(int irq, void *dev_id);
 #define UWQ_IRQF_SHARED		0x00000080UL
 #define UWQ_IRQF_ONESHOT	0x00002000UL
 #define UWQ_IRQF_NO_THREAD	0x00010000UL
+#define UWQ_IRQF_NO_AUTOEN	0x00080000UL	/* requested disabled: uwq_enable_irq() starts it */
+#define UWQ_IRQF_COND_ONESHOT	0x00200000UL	/* ONESHOT if the shared line's actions are */
 
 /* Triggers for uwq_irq_create_fd(). */
 #define UWQ_IRQ_LEVEL		1u	/* readable = asserted; the handler must clear the source */
@@ -182,7 +190,8 @@ UWQ_API int uwq_irq_destroy(int irq);
  * @handler: primary handler, or NULL for the default one (wakes the thread;
  *           requires UWQ_IRQF_ONESHOT)
  * @thread_fn: thread handler, or NULL for none
- * @flags: UWQ_IRQF_SHARED, UWQ_IRQF_ONESHOT, UWQ_IRQF_NO_THREAD
+ * @flags: UWQ_IRQF_SHARED, UWQ_IRQF_ONESHOT, UWQ_IRQF_NO_THREAD,
+ *         UWQ_IRQF_NO_AUTOEN, UWQ_IRQF_COND_ONESHOT
  * @name: names the thread and appears in dumps and stats. uwq copies the
  *        string, so it may be a buffer the caller reuses once this returns;
  *        the pointer itself is what uwq_free_irq() returns.
@@ -192,12 +201,21 @@ UWQ_API int uwq_irq_destroy(int irq);
  *
  * The handlers may run before this returns. A failed request never calls
  * them. Sharing: every action of a shared line passes UWQ_IRQF_SHARED and
- * all agree on UWQ_IRQF_ONESHOT; a line takes at most 64 actions.
+ * all agree on UWQ_IRQF_ONESHOT (a request with UWQ_IRQF_COND_ONESHOT
+ * agrees with ONESHOT actions by taking it; beside actions without it,
+ * or as the line's first action, the flag does nothing); a line takes at
+ * most 64 actions. With
+ * UWQ_IRQF_NO_AUTOEN (not on a shared line) the line starts at depth 1,
+ * whatever disables came before, as the kernel's does: events are kept
+ * until uwq_enable_irq().
  * Context: thread context; may create a thread.
  * Return: 0; -EINVAL for an unknown line, both handlers NULL, NULL @name,
  * unknown flag bits, UWQ_IRQF_SHARED without @dev_id, or (with one report)
- * a NULL @handler without UWQ_IRQF_ONESHOT; -EBUSY (one report) if the line
- * has an action and either is not shared, or their ONESHOT flags differ,
+ * UWQ_IRQF_SHARED with UWQ_IRQF_NO_AUTOEN (a sharer could wait forever
+ * for a line left disabled), or a NULL @handler without UWQ_IRQF_ONESHOT
+ * (UWQ_IRQF_COND_ONESHOT counts if it made the action ONESHOT); -EBUSY
+ * (one report) if the line has an action and either is not shared, or
+ * their ONESHOT flags differ (after UWQ_IRQF_COND_ONESHOT is applied),
  * or the line has an action with this @dev_id already (the kernel accepts
  * that, and its free_irq() then finds only the first), or 64 actions (on
  * 32-bit, 32 ONESHOT ones); -ENOMEM or -EAGAIN. -ECHILD for a line the
@@ -250,8 +268,9 @@ UWQ_API void uwq_disable_irq_nosync(int irq);
 UWQ_API void uwq_disable_irq(int irq);
 
 /**
- * uwq_enable_irq() - undo one disable; at depth 0 an event that arrived
- * while disabled is delivered. An unbalanced enable warns once per line.
+ * uwq_enable_irq() - undo one disable, or start a line requested with
+ * UWQ_IRQF_NO_AUTOEN; at depth 0 an event that arrived while disabled is
+ * delivered. An unbalanced enable warns once per line.
  */
 UWQ_API void uwq_enable_irq(int irq);
 

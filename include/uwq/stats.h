@@ -95,8 +95,8 @@ UWQ_API int uwq_workqueue_stats(struct uwq_workqueue *wq, struct uwq_wq_stats *s
 /*
  * struct uwq_pool_stats - one pool. cpu is the bound CPU or -1 (unbound,
  * nr_cpus CPUs). workers/idle/running/pending are current values
- * (pending: items on the worklist, not yet started); created/reaped count
- * worker threads since start.
+ * (pending: items on the worklist, not yet started; workers: with the one
+ * being made, if any); created/reaped count worker threads since start.
  */
 struct uwq_pool_stats {
 	int			id;

@@ -277,6 +277,12 @@ struct uwq_workqueue_attrs {
  * with errno ENOMEM.
  */
 UWQ_API struct uwq_workqueue_attrs *uwq_alloc_workqueue_attrs(void);
+
+/**
+ * uwq_free_workqueue_attrs() - free attributes from
+ * uwq_alloc_workqueue_attrs(). NULL is a no-op.
+ * Context: any. Return: nothing.
+ */
 UWQ_API void uwq_free_workqueue_attrs(struct uwq_workqueue_attrs *attrs);
 
 /**
@@ -356,10 +362,35 @@ UWQ_API bool uwq_queue_work(struct uwq_workqueue *wq, struct uwq_work *w);
  *
  * For bound queues @cpu picks the pool; a CPU uwq does not serve (see
  * the top of this file) falls back to a valid one (as the kernel runs
- * work for an offline CPU elsewhere). Unbound queues ignore @cpu.
+ * work for an offline CPU elsewhere). For unbound queues @cpu picks the
+ * pool of its pod (the queue's affinity scope); -1: the caller's CPU.
  * Context and return: as uwq_queue_work().
  */
 UWQ_API bool uwq_queue_work_on(int cpu, struct uwq_workqueue *wq, struct uwq_work *w);
+
+/**
+ * uwq_queue_work_node() - queue @w on @wq near NUMA node @node.
+ *
+ * For an unbound queue, the item goes to the pool that serves @node's
+ * CPUs (its pod under the queue's affinity scope) whenever @node has CPUs
+ * in the queue's mask; otherwise, and for per-CPU queues or a @node that
+ * does not exist, this is uwq_queue_work(). Nodes are read from
+ * /sys/devices/system/node at first use (or from UWQ_SYSFS_ROOT).
+ * Context and return: as uwq_queue_work().
+ */
+UWQ_API bool uwq_queue_work_node(int node, struct uwq_workqueue *wq, struct uwq_work *w);
+
+/**
+ * uwq_work_on_cpu() - run @fn(@arg) in a worker of @cpu's per-CPU pool,
+ * wait for it, and return its value (the kernel's work_on_cpu()).
+ *
+ * The worker is pinned to @cpu, so @fn runs there. Callable from any thread,
+ * including a uwq worker (whose wait lets another worker of its pool run).
+ * Context: thread context; sleeps.
+ * Return: what @fn returned; -EINVAL for a NULL @fn or a @cpu that uwq does
+ * not serve (outside the process's affinity mask).
+ */
+UWQ_API long uwq_work_on_cpu(int cpu, long (*fn)(void *), void *arg);
 
 /**
  * uwq_workqueue_set_max_pending() - bound the items waiting on @wq (queued,

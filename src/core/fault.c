@@ -23,6 +23,7 @@ static const char *const site_names[UWQ_FAULT_NR] = {
 	[UWQ_FAULT_TIMERFD] = "timerfd",
 	[UWQ_FAULT_EPOLL] = "epoll",
 	[UWQ_FAULT_THREAD_CREATE] = "thread_create",
+	[UWQ_FAULT_CREATE_HOLD] = "create_hold",
 };
 
 #ifdef UWQ_FAULT_INJECTION

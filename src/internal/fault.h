@@ -21,6 +21,7 @@ enum uwq__fault_site {
 	UWQ_FAULT_TIMERFD,		/* timerfd_create() of timer lines */
 	UWQ_FAULT_EPOLL,		/* epoll_create1() of the dispatcher */
 	UWQ_FAULT_THREAD_CREATE,	/* pthread_create of every other uwq thread */
+	UWQ_FAULT_CREATE_HOLD,		/* a worker's creation waits before it is counted */
 	UWQ_FAULT_NR
 };
 
@@ -59,7 +60,7 @@ static inline int uwq__fault_syscall(enum uwq__fault_site site)
 /*
  * Test hook, exported but not in the public headers: make the next @count
  * operations at @site ("worker_create", "alloc", "eventfd", "timerfd",
- * "epoll", "thread_create") fail with @err (count -1: until
+ * "epoll", "thread_create"; "create_hold" holds instead: see pool.c) fail with @err (count -1: until
  * called again with count 0). Returns 0, -EINVAL for an unknown site, or
  * -ENOSYS when built without fault injection.
  */

@@ -25,7 +25,8 @@
 #define UWQ_IRQ_MAX_ACTIONS	64	/* per line: one oneshot bit each */
 #define UWQ_IRQ_CPUS		64	/* per-CPU counters kept (CPU % this) */
 
-#define UWQ_IRQF_KNOWN		(UWQ_IRQF_SHARED | UWQ_IRQF_ONESHOT | UWQ_IRQF_NO_THREAD)
+#define UWQ_IRQF_KNOWN		(UWQ_IRQF_SHARED | UWQ_IRQF_ONESHOT | UWQ_IRQF_NO_THREAD | UWQ_IRQF_NO_AUTOEN | \
+				 UWQ_IRQF_COND_ONESHOT)
 
 /* action->thread_flags (A) */
 #define IRQTF_RUNTHREAD		(1 << 0)
@@ -39,7 +40,7 @@ struct uwq__irq_action {
 	struct uwq__irq_desc	*desc;		/* I */
 	uwq_irq_handler_t	handler;	/* I: NULL = default primary */
 	uwq_irq_handler_t	thread_fn;	/* I */
-	unsigned long		flags;		/* I */
+	unsigned long		flags;		/* I: as requested, COND_ONESHOT resolved (manage.c) */
 	const char		*name;		/* I */
 	void			*dev_id;	/* I */
 	unsigned long		thread_mask;	/* I: bit in threads_oneshot, 0 if not oneshot */

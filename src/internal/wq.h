@@ -108,7 +108,11 @@ struct uwq__worker {
 	int			seen_cpu;	/* L: its CPU at its last item start or wake, -1 */
 	int			run_slot;	/* L: counted in pool->on_cpu[run_slot - 1]; 0: not */
 	bool			spin_next;	/* own thread: spin in its next idle wait */
+	bool			affine;		/* I: born on its pool's CPUs (pool.c) */
 	clockid_t		cpuclock;	/* I: this thread's CPU clock */
+	void			*stack;		/* I: its stack mapping (pool.c) */
+	size_t			stack_len;	/* I */
+	char			*stack_keep;	/* W, then read after the join: see stack_put() */
 	/* M: the monitor's own (monitor.c) */
 	unsigned		m_seq;
 	uint64_t		m_cpu_base;	/* CPU time when m_seq was first seen */
@@ -116,7 +120,15 @@ struct uwq__worker {
 	uint64_t		m_last_wall;
 	uint64_t		m_last_tick;
 	int			m_stat_fd;	/* /proc/self/task/<tid>/stat, -1 until needed */
+	uint64_t		need_blocked_at;	/* L: entered a blocked state (need.c), 0 if not */
 };
+
+/* A worker's thread id for reports and probes: written once by the
+ * thread itself, read from any thread (0 until it has started). */
+static inline pid_t uwq__worker_tid(const struct uwq__worker *worker)
+{
+	return __atomic_load_n(&worker->tid, __ATOMIC_RELAXED);
+}
 
 /* Someone waiting for a run of a work item to finish (flush, cancel_sync). */
 struct uwq__waiter {
@@ -124,6 +136,16 @@ struct uwq__waiter {
 	const struct uwq_work	*work;		/* L */
 	struct uwq__worker	*worker;	/* L: the run waited for; NULL = the queued instance */
 	int			done;		/* A: futex word */
+};
+
+/* What a pool's items need (need.c); all L. */
+struct uwq__need {
+	uint32_t		b, r;		/* decayed blocked/running samples (fixed point) */
+	int			flight;		/* busy workers that keep the CPUs busy; 0: unknown */
+	int			limit;		/* grow no further (see the exception); 0: none */
+	int			nr_blocked;	/* workers in a blocked state now */
+	uint64_t		woke_at;	/* a blocked worker last came back */
+	uint64_t		mean_block_ns;	/* moving mean of block times */
 };
 
 struct uwq__pool {
@@ -144,6 +166,7 @@ struct uwq__pool {
 	int			next_id;	/* L */
 	int			started;	/* A: first worker created (0/1/2=starting) */
 	bool			manager_active;	/* L */
+	bool			creating;	/* L: a creation decided, its worker not yet in nr_workers */
 	bool			create_warned;	/* L */
 	bool			reap_poked;	/* L: monitor told about surplus idle workers */
 	int			max_workers;	/* L: cap */
@@ -156,6 +179,13 @@ struct uwq__pool {
 	uint64_t		m_wd_reported;	/* M: last watchdog report */
 	unsigned		m_rr;		/* M: round-robin start for blocked polling */
 	uint64_t		m_hot_until;	/* M: a block was seen: fast ticks look here */
+	struct uwq__need	need;		/* L: need.c */
+	/* A creation asked of the creator thread (pool.c), one at a time
+	 * (manager_active): the creator's lock, C */
+	struct uwq__list	create_node;	/* C: on the creator's list while asked */
+	bool			create_standby;	/* C: the creator finishes the claimed standby */
+	int			create_err;	/* the result for a waiting asker */
+	int			create_done;	/* A: futex word the asker waits on */
 	/* Placement (unbound pools of more than one CPU; pool.c): running
 	 * workers by the CPU each was last seen on, indexed by CPU number. */
 	int			nr_slots;	/* I: size of on_cpu; 0: no placement */
@@ -251,6 +281,7 @@ struct uwq__state {
 	int			nr_cpus;	/* I: allowed CPUs */
 	int			*cpu_ids;	/* I: allowed CPU numbers, by index */
 	int			*cpu_to_idx;	/* I: CPU number -> index, -1 if not allowed */
+	int			*node_of;	/* I: by index: NUMA node from sysfs, -1 unknown */
 	int			max_cpu;	/* I: size of cpu_to_idx */
 	struct uwq__pool	**bound;	/* I: [idx] normal, [nr_cpus + idx] highpri */
 	struct uwq__pool	*unbound[2];	/* I: normal, highpri, every CPU */
@@ -309,6 +340,7 @@ int uwq__pool_place(struct uwq__worker *worker);	/* L held; own thread */
 void uwq__move_self(struct uwq__worker *worker, int cpu);	/* L not held; own thread */
 void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f);	/* L held */
 bool uwq__need_more_worker(const struct uwq__pool *pool);	/* L held */
+bool uwq__keep_working(const struct uwq__pool *pool);	/* L held */
 extern __thread struct uwq__worker *uwq__current_worker;
 
 /* worker.c: busy table and running items */
@@ -355,9 +387,16 @@ void uwq__monitor_start(void);
 bool uwq__too_many_workers(const struct uwq__pool *pool);	/* L held */
 bool uwq__need_to_create_worker(const struct uwq__pool *pool);	/* L held */
 int uwq__create_worker(struct uwq__pool *pool);
+void uwq__creator_shutdown(void);	/* pool.c */
+void uwq__creator_atfork_child(void);	/* pool.c */
 void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next);
 void uwq__pool_join_dead(struct uwq__pool *pool);
 uint64_t uwq__monitor_cpu_ns(struct uwq__worker *worker);
+
+/* need.c */
+void uwq__need_flags(struct uwq__worker *worker, unsigned oflags, unsigned nflags);	/* L held */
+void uwq__need_sample(struct uwq__pool *pool);	/* L held; the monitor's base tick */
+bool uwq__need_may_grow(const struct uwq__pool *pool);	/* L held */
 
 /* rescuer.c */
 int uwq__rescuer_create(struct uwq_workqueue *wq);
@@ -399,7 +438,12 @@ void uwq__state_atfork_child(void);	/* init.c */
 void uwq__timer_atfork_child(void);	/* delayed.c */
 void uwq__monitor_atfork_child(void);	/* monitor.c */
 void uwq__busy_atfork_child(void);	/* worker.c */
-void uwq__mayday_atfork_child(void);	/* rescuer.c */
+void uwq__mayday_atfork_child(void);	/* need.c */
+void uwq__need_flags(struct uwq__worker *worker, unsigned oflags, unsigned nflags);	/* L held */
+void uwq__need_sample(struct uwq__pool *pool);	/* L held; the monitor's base tick */
+bool uwq__need_may_grow(const struct uwq__pool *pool);	/* L held */
+
+/* rescuer.c */
 void uwq__system_wqs_forget(void);	/* workqueue.c */
 void uwq__irq_atfork_child(void);	/* src/irq */
 void uwq__async_atfork(int stage);	/* src/async: 0 prepare, 1 parent, 2 child */

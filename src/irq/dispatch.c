@@ -79,6 +79,7 @@
 #include "internal/futex.h"
 #include "internal/irq.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 
 static struct {
 	int			epfd;
@@ -247,8 +248,11 @@ static unsigned run_primaries(struct uwq__irq_desc *desc, struct uwq__irq_action
 
 		if (a->forced || !a->handler)
 			ret = UWQ_IRQ_WAKE_THREAD;
-		else
+		else {
+			UWQ_TRACE2(irq_handler_entry, desc->irq, a->name);
 			ret = (unsigned)a->handler(desc->irq, a->dev_id);
+			UWQ_TRACE2(irq_handler_exit, desc->irq, ret);
+		}
 		if (ret & UWQ_IRQ_WAKE_THREAD) {
 			if (!a->has_thread) {
 				if (!(atomic_fetch_or(&a->thread_flags, IRQTF_WARNED) & IRQTF_WARNED))

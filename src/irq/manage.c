@@ -13,11 +13,23 @@
  * with an action gets a second one that is not shared on both sides or
  * disagrees on ONESHOT, or (beyond the kernel) has an action with the same
  * dev_id or UWQ_IRQ_MAX_ACTIONS of them; each refusal is one report naming
- * the rule. Each ONESHOT action takes a bit of the line's threads_oneshot
- * mask. The request copies @name (into the action's allocation) for the
- * thread name, dumps and stats, as uwq_alloc_workqueue() does, and keeps
- * the caller's pointer only for uwq_free_irq() to return, as the kernel's
- * free_irq() returns it. The thread is created before the action is linked,
+ * the rule. UWQ_IRQF_COND_ONESHOT becomes ONESHOT when the line's first
+ * action has it (the others agree with the first), before the rules are
+ * checked, so it joins ONESHOT actions where a plain request is refused;
+ * it is resolved at both checks of a request (settle_locked()), and the
+ * oneshot bit follows the result.
+ * Each ONESHOT action takes a bit of the line's threads_oneshot
+ * mask. UWQ_IRQF_NO_AUTOEN is -EINVAL with SHARED (a sharer could request
+ * the line while it is disabled and wait forever: the kernel's rule), so
+ * it only ever comes with a line's first action, which then sets depth to
+ * 1, not +1, dropping earlier disables as the kernel's __setup_irq() does,
+ * instead of unmasking: a line without actions is always masked, so it
+ * stays so, and the enable that takes depth to 0 unmasks it, replaying a
+ * kept edge or polling a level line again (dispatch.c). The request
+ * copies @name (into the action's allocation) for the thread name, dumps
+ * and stats, as uwq_alloc_workqueue() does, and keeps the caller's
+ * pointer only for uwq_free_irq() to return, as the kernel's free_irq()
+ * returns it. The thread is created before the action is linked,
  * so a failed request never runs a handler. The first action starts the
  * line; installing one resets the spurious counters and re-enables a
  * shared line disabled as spurious ("give it another chance").
@@ -254,9 +266,9 @@ struct action_alloc {
 
 /*
  * May @action join @desc's chain? 0, or -EBUSY with one report saying which
- * rule it breaks. Called twice per request under desc->lock: before its
- * thread is made, and again before linking (another request may have
- * linked in between).
+ * rule it breaks. Called twice per request under desc->lock (settle_locked()):
+ * before its thread is made, and again before linking (another request may
+ * have linked in between).
  * Two actions with one dev_id: the kernel asks for a unique dev_id but does
  * not check it at request; its free_irq() and irq_wake_thread() then reach
  * only the first action with that dev_id, so the second can be neither
@@ -307,6 +319,49 @@ static int check_join_locked(const char *fn, struct uwq__irq_desc *desc, const s
 	return 0;
 }
 
+/*
+ * Settle @action's flags, from the request's @flags, against @desc's chain
+ * as it is now, under desc->lock: resolve UWQ_IRQF_COND_ONESHOT, apply the
+ * join rules, the default-primary rule for a COND_ONESHOT request that
+ * stayed plain, and reserve (or give back) the oneshot bit to match. Run
+ * at both checks of a request: the chain may change in between (its
+ * ONESHOT actions freed, say), and the thread made meanwhile does not
+ * depend on the result. 0, or -errno with one report; on failure the
+ * caller gives back action->thread_mask.
+ */
+static int settle_locked(const char *fn, struct uwq__irq_desc *desc, struct uwq__irq_action *action,
+			 unsigned long flags)
+{
+	const struct uwq__irq_action *first = desc->actions;
+	int err;
+
+	if ((flags & UWQ_IRQF_COND_ONESHOT) && first && (first->flags & UWQ_IRQF_ONESHOT))
+		flags |= UWQ_IRQF_ONESHOT;
+	action->flags = flags;
+	err = check_join_locked(fn, desc, action);
+	if (err)
+		return err;
+	if (!action->handler && !(flags & UWQ_IRQF_ONESHOT)) {
+		uwq__log("%s(%d, \"%s\"): -EINVAL: no primary handler, and UWQ_IRQF_COND_ONESHOT did not make the "
+			 "action oneshot (the line has no ONESHOT action): the default primary would unmask the line "
+			 "while the device still asserts it; pass UWQ_IRQF_ONESHOT", fn, desc->irq, action->name);
+		return -EINVAL;
+	}
+	if (!(flags & UWQ_IRQF_ONESHOT)) {
+		desc->used_masks &= ~action->thread_mask;
+		action->thread_mask = 0;
+	} else if (!action->thread_mask) {
+		if (alloc_mask(desc, &action->thread_mask)) {
+			uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %zu oneshot actions, one per bit of a long, "
+				 "the most it can take; use another line",
+				 fn, desc->irq, action->name, sizeof(unsigned long) * 8);
+			return -EBUSY;
+		}
+		desc->used_masks |= action->thread_mask;	/* reserve the bit meanwhile */
+	}
+	return 0;
+}
+
 static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uwq_irq_handler_t thread_fn,
 			  unsigned long flags, const char *name, void *dev_id)
 {
@@ -321,6 +376,12 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	if ((!handler && !thread_fn) || !name || (flags & ~UWQ_IRQF_KNOWN) ||
 	    ((flags & UWQ_IRQF_SHARED) && !dev_id))
 		return -EINVAL;
+	if ((flags & UWQ_IRQF_SHARED) && (flags & UWQ_IRQF_NO_AUTOEN)) {
+		uwq__log("%s(%d, \"%s\"): -EINVAL: UWQ_IRQF_NO_AUTOEN with UWQ_IRQF_SHARED: another sharer could join "
+			 "the line while it is still disabled and wait for events forever; request it without "
+			 "UWQ_IRQF_SHARED, or request it enabled and uwq_disable_irq() it", fn, irq, name);
+		return -EINVAL;
+	}
 	len = strlen(name);
 	aa = uwq__zalloc(sizeof(*aa) + len + 1);
 	if (!aa)
@@ -339,7 +400,7 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 		flags |= UWQ_IRQF_ONESHOT;
 	}
 	action->flags = flags;
-	if (!handler && !(flags & UWQ_IRQF_ONESHOT)) {
+	if (!handler && !(flags & (UWQ_IRQF_ONESHOT | UWQ_IRQF_COND_ONESHOT))) {
 		uwq__log("%s(%d, \"%s\"): -EINVAL: no primary handler and no UWQ_IRQF_ONESHOT: the default primary "
 			 "would unmask the line while the device still asserts it; pass UWQ_IRQF_ONESHOT",
 			 fn, irq, action->name);
@@ -348,19 +409,13 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	err = check_join_locked(fn, desc, action);
-	if (!err && (flags & UWQ_IRQF_ONESHOT) && alloc_mask(desc, &action->thread_mask)) {
-		uwq__log("%s(%d, \"%s\"): -EBUSY: the line has %zu oneshot actions, one per bit of a long, "
-			 "the most it can take; use another line",
-			 fn, irq, action->name, sizeof(unsigned long) * 8);
-		err = -EBUSY;
-	}
+	err = settle_locked(fn, desc, action, flags);
 	if (err) {
+		desc->used_masks &= ~action->thread_mask;
 		pthread_mutex_unlock(&desc->lock);
 		free(action);
 		return err;
 	}
-	desc->used_masks |= action->thread_mask;	/* reserve the bit meanwhile */
 	pthread_mutex_unlock(&desc->lock);
 
 	if (thread_fn || action->forced) {
@@ -375,7 +430,7 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	}
 
 	pthread_mutex_lock(&desc->lock);
-	err = check_join_locked(fn, desc, action);
+	err = settle_locked(fn, desc, action, flags);
 	if (err) {
 		desc->used_masks &= ~action->thread_mask;
 		pthread_mutex_unlock(&desc->lock);
@@ -389,12 +444,14 @@ static int request_action(const char *fn, int irq, uwq_irq_handler_t handler, uw
 	/* The counters belong to the dispatcher: ask it to reset them. */
 	__atomic_store_n(&desc->spurious_reset, 1, __ATOMIC_RELEASE);
 	if (action == desc->actions) {
-		desc->oneshot = flags & UWQ_IRQF_ONESHOT;
+		desc->oneshot = action->flags & UWQ_IRQF_ONESHOT;
 		if (desc->spurious_disabled && desc->depth > 0)
 			desc->depth--;	/* a fresh start clears the spurious disable */
 		desc->spurious_disabled = false;
 		desc->threads_oneshot = 0;
-		if (!desc->depth)
+		if (action->flags & UWQ_IRQF_NO_AUTOEN)
+			desc->depth = 1;	/* stays masked until uwq_enable_irq() */
+		else if (!desc->depth)
 			uwq__irq_unmask_locked(desc);
 	} else if (desc->spurious_disabled) {
 		desc->spurious_disabled = false;

@@ -37,6 +37,7 @@
 #include "internal/futex.h"
 #include "internal/irq.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 
 static int fifo_warned;	/* A */
 static __thread const struct uwq__irq_desc *my_desc;
@@ -90,6 +91,7 @@ static bool take_mark(struct uwq__irq_desc *desc, struct uwq__irq_action *action
 
 void uwq__irq_thread_kick(struct uwq__irq_action *action)
 {
+	UWQ_TRACE2(irq_thread_wake, action->desc->irq, action->name);
 	atomic_add_fetch(&action->wake, 1);
 	futex_wake(&action->wake, 1);
 }
@@ -131,6 +133,7 @@ static unsigned run_once(struct uwq__irq_desc *desc, struct uwq__irq_action *act
 {
 	unsigned ret;
 
+	UWQ_TRACE2(irq_thread_run, desc->irq, action->name);
 	if (action->forced) {
 		ret = action->handler ? (unsigned)action->handler(desc->irq, action->dev_id) : UWQ_IRQ_WAKE_THREAD;
 		if ((ret & UWQ_IRQ_WAKE_THREAD) && action->thread_fn)
@@ -138,6 +141,7 @@ static unsigned run_once(struct uwq__irq_desc *desc, struct uwq__irq_action *act
 	} else {
 		ret = (unsigned)action->thread_fn(desc->irq, action->dev_id);
 	}
+	UWQ_TRACE2(irq_thread_exit, desc->irq, ret);
 	return ret;
 }
 

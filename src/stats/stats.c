@@ -83,7 +83,7 @@ int uwq_pool_stats(int i, struct uwq_pool_stats *st)
 	st->nr_cpus = CPU_COUNT(&pool->cpus);
 	st->nice = pool->nice;
 	st->started = load_acquire(&pool->started) != 0;
-	st->workers = pool->nr_workers;
+	st->workers = pool->nr_workers + pool->creating;
 	st->idle = pool->nr_idle;
 	st->running = pool->nr_running;
 	for (w = pool->worklist.next; w != &pool->worklist; w = w->next)

@@ -82,6 +82,7 @@ static void atfork_child(void)
 	uwq__state_atfork_child();
 	uwq__timer_atfork_child();
 	uwq__monitor_atfork_child();
+	uwq__creator_atfork_child();
 	uwq__busy_atfork_child();
 	uwq__mayday_atfork_child();
 	uwq__irq_atfork_child();

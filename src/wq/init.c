@@ -225,6 +225,7 @@ int uwq_shutdown(void)
 	for (i = 0; i < uwq__g.nr_upools; i++)
 		uwq__pool_destroy(uwq__g.upools[i]);
 	uwq__g.nr_upools = 0;
+	uwq__creator_shutdown();
 	uwq__system_wqs_release();
 	free(uwq__g.bound);
 	uwq__g.bound = NULL;

@@ -91,6 +91,7 @@
 #include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 #define MAX_SAMPLES	64	/* workers sampled per pool per tick */
@@ -274,6 +275,7 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, struct uwq__h
 			if (wk->flags & WORKER_NOT_RUNNING)
 				break;
 			uwq__worker_set_flags(wk, WORKER_AUTO_BLOCKED);
+			UWQ_TRACE3(worker_sleeping, pool->id, uwq__worker_tid(wk), 1);
 			*standby |= uwq__pool_claim_standby(pool);
 			if (uwq__kick_pool_cpu(pool, s[i].cpu))
 				wk->current_pwq->stat_cm_wakeups++;
@@ -285,11 +287,13 @@ static void apply(struct uwq__pool *pool, struct sample *s, int n, struct uwq__h
 			 * placement at its next item (pool.c). */
 			wk->seen_cpu = -1;
 			uwq__worker_clr_flags(wk, WORKER_AUTO_BLOCKED);
+			UWQ_TRACE3(worker_waking, pool->id, uwq__worker_tid(wk), 1);
 			break;
 		case V_HOG:
 			if (wk->flags & WORKER_NOT_RUNNING)
 				break;
 			uwq__worker_set_flags(wk, WORKER_CPU_INTENSIVE);
+			UWQ_TRACE2(worker_cpu_intensive, pool->id, uwq__worker_tid(wk));
 			*standby |= uwq__pool_claim_standby(pool);
 			wk->current_pwq->stat_cpu_intensive++;
 			if (uwq__kick_pool(pool))
@@ -318,6 +322,7 @@ static void retry_create(struct uwq__pool *pool)
 		return;
 	}
 	pool->manager_active = true;
+	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
 	pthread_mutex_lock(&pool->lock);
@@ -380,6 +385,8 @@ detect:
 					s[k++] = s[i];
 			n = k;
 		}
+		if (!fast)
+			uwq__need_sample(pool);	/* need.c: growth follows need */
 	}
 	pthread_mutex_unlock(&pool->lock);
 

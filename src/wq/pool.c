@@ -14,8 +14,8 @@
  *    the CPU keeps doing queued work;
  *  - when it wakes, surplus workers finish their item and go idle
  *    (keep_working fails while nr_running > concurrency);
- *  - the last idle worker to wake becomes the manager and creates a
- *    standby worker before processing, so a block always finds someone to
+ *  - the last idle worker to wake becomes the manager and has a standby
+ *    worker made before processing, so a block always finds someone to
  *    wake (the kernel's invariant: an idle worker exists before work starts).
  * `concurrency` is 1 for bound pools (one per CPU) and the number of CPUs
  * of the mask for unbound pools, which are concurrency-managed too, unlike
@@ -99,14 +99,73 @@
  *
  * Idle workers beyond the kernel's reserve (2 idle plus 1 per 4 busy;
  * UWQ_IDLE_RESERVE) exit after UWQ_IDLE_TIMEOUT_MS, default 60 s rather
- * than the kernel's 300 s: making a worker costs 300-500 µs of CPU here, so
- * recreating one after a quiet minute is cheap, while embedded daemons
- * care about idle memory; a burst pattern repeating within a minute keeps
- * its workers. The monitor culls (uwq__pool_reap) and joins them.
+ * than the kernel's 300 s: making a worker costs ~0.2 ms of CPU here
+ * (bench/worker_cost), so recreating one after a quiet minute is cheap,
+ * while embedded daemons care about idle memory; a burst pattern repeating
+ * within a minute keeps its workers. The monitor culls (uwq__pool_reap)
+ * and joins them.
+ *
+ * Who makes workers. A worker never calls pthread_create(): the last idle
+ * worker turned manager, and a worker about to block that claimed the
+ * standby, ask one thread, "uwq-creator" (the kernel's kthreadd), started
+ * with the first pool. The manager waits for its worker, as before; the
+ * blocking worker does not (it needs no result; the creator finishes the
+ * claim, uwq__pool_make_standby()). The monitor and a thread starting a
+ * pool still create directly. Why: glibc gives every thread that first
+ * calls malloc() an arena of its own (up to 8 per CPU: a 64 MiB-aligned
+ * mapping, a page-table page, first-touch faults), and pthread_create()
+ * allocates in its caller (the new thread's TLS vector), as did the
+ * calloc() of the worker; so every worker that ever made a standby had an
+ * arena, though its items never allocate (tests/cm/creator: 1 -> 8
+ * arenas for 13 workers; 2 at most now). bench/worker_cost, CPU per
+ * worker made in a cold burst of 32, 6 alternating runs: 306 -> 216 µs
+ * median, against 183-200 µs for a bare thread held alive alongside 31
+ * others; 296 -> 225 µs for the same burst again after uwq_shutdown()
+ * (arenas left by the first). The price is a hand-off: one futex wake
+ * when the creator sleeps, and for the manager a sleep until its worker
+ * exists. A creator that cannot start leaves creation to the workers.
+ * A claimed standby is thus made after its claimer went on: the claim sets
+ * pool->creating, which uwq_pool_stats() counts as a worker, and the cap
+ * is checked again in the pool-lock hold that counts the new worker (and
+ * clears creating), so a cap lowered after the claim still holds
+ * (tests/wq/cap_lowered_during_creation).
+ *
+ * Stacks. What a new thread costs is mostly its stack: a fresh mapping
+ * needs a page-table page and first-touch faults for its top, and an
+ * munmap with a TLB shootdown when it goes (bench/worker_cost: a bare
+ * create+join loop, which gets one stack back from glibc's cache every
+ * time, 60-150 µs per thread; 32 threads held alive at once 180-260 µs
+ * each). glibc caches the stacks of joined threads, but 40 MiB of them:
+ * four 8 MiB stacks. So uwq maps its workers' stacks itself (the default
+ * thread stack size, RLIMIT_STACK or pthread_setattr_default_np(), plus a
+ * guard page; pthread_attr_setstack()), and the stack of a joined worker
+ * is cached: all but what its start used (descriptor and TLS at the top,
+ * its first frames) and 16 KiB under that is given back (MADV_DONTNEED),
+ * at most 64 are kept (a one-CPU pool's default cap is 72), newest reused
+ * first, and the creator frees each one idle timeout after it was cached
+ * (at least 1 s; without a creator, only the bound and uwq_shutdown()
+ * free them). A pool that grows
+ * again after its idle workers were reaped gets their stacks back:
+ * worker_cost, making a worker after the reaping, two sets of 6 and 10
+ * alternating runs: 241-255 -> 86-94 µs median (the bare loop in the same
+ * runs: 89-150 µs); the first burst, with no stack to reuse, unchanged
+ * within the noise (247-251 -> 230-291 µs). The price: up to 64 x
+ * (kept pages + a page-table page) for one idle timeout after a reap;
+ * measured after items that used 64 KiB of stack, 24 KiB resident per
+ * cached stack, against 72 KiB of stack (plus its kernel stack and task)
+ * for each idle worker kept. A new stack's top 16 KiB (the descriptor,
+ * TLS and first frames take ~5 KiB; the rest is for its items' first
+ * calls) is populated by one madvise(MADV_POPULATE_WRITE) in the creator
+ * instead of being faulted in: a page fault costs 25-60 µs in this VM,
+ * populating four pages 20-30 µs in all. Page faults per worker made 2.2
+ * -> 0.2; worker_cost cold, 7 alternating runs: 214 -> 168 µs median.
  *
  * CONCURRENCY
  * pool->lock guards everything marked L in internal/wq.h. worker->wake is
  * the only field a sleeping worker reads without it (see worker_wait()).
+ * The creator's lock (C) guards its list and state, and each pool's
+ * create_* fields while asked; pool->lock is never held with it. The
+ * stack cache's lock (S) is a leaf.
  *
  * INVARIANTS
  *  1. nr_running == number of workers whose flags have none of
@@ -115,23 +174,33 @@
  *  3. Every worker is on pool->workers until the pool is destroyed.
  *  4. on_cpu[c] == number of running workers with run_slot == c + 1; a
  *     worker leaving nr_running leaves its slot (worker_set_flags).
+ *  5. A pool is on the creator's list only while its asker holds
+ *     manager_active for it: one ask per pool at a time, so the pool's one
+ *     create_node and create_done suffice.
+ *  6. creating is set only with manager_active, and cleared in the hold
+ *     that counts the new worker after checking the cap (create_worker()):
+ *     nr_workers never exceeds max_workers through a creation decided
+ *     before the cap was lowered.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal/fault.h"
 #include "internal/futex.h"
 #include "internal/log.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 __thread struct uwq__worker *uwq__current_worker;
 
 static int nice_warned;	/* A: one warning for the whole process */
+static __thread bool in_creator;	/* this thread is the creator */
 
 bool uwq__need_more_worker(const struct uwq__pool *pool)
 {
@@ -143,9 +212,38 @@ static bool may_start_working(const struct uwq__pool *pool)
 	return pool->nr_idle > 0;
 }
 
+/* Gated by what the items need (need.c): growth follows need. */
 bool uwq__need_to_create_worker(const struct uwq__pool *pool)
 {
-	return uwq__need_more_worker(pool) && !may_start_working(pool);
+	return uwq__need_more_worker(pool) && !may_start_working(pool) && uwq__need_may_grow(pool);
+}
+
+/*
+ * Whether a worker that finished its item takes the next. The kernel's
+ * rule stops it while more than `concurrency` workers run, so a pool
+ * over-subscribed for a moment (blocked workers came back together)
+ * sends the surplus idle. That relies on workers being plentiful: when
+ * the next worker blocks, an idle one takes over. With growth limited to
+ * need (need.c) the idle are few, and items waiting in the queue are not
+ * blocked ones: the blocked count drains below what keeps the CPUs busy
+ * and the CPUs idle when the wakes thin out. So a worker also goes on
+ * while fewer than 2/3 of the blocked workers the estimate calls for
+ * (flight - concurrency) are blocked: the in-flight count is refilled by
+ * the workers that are there. Measured (bench/blocking_mix growth hinted,
+ * 2,000 x 2 ms sleep + 0.5 ms CPU, 2 vCPU VM, interleaved runs): with the
+ * kernel's rule the pool also grew more, as surplus workers went idle and
+ * the next block found none running: 1.68 x ideal with 35 workers against
+ * 1.35-1.38 x with 21-23 (one quiet run against two); with other jobs
+ * taking 70-80 % of the CPUs, 3.4-5.3 x with 23-38 workers against
+ * 3.2-4.1 x with 18-21.
+ */
+bool uwq__keep_working(const struct uwq__pool *pool)
+{
+	int spare = pool->need.flight - pool->concurrency;
+
+	if (wlist_empty(&pool->worklist))
+		return false;
+	return pool->nr_running <= pool->concurrency || pool->need.nr_blocked * 3 < spare * 2;
 }
 
 /* The kernel's too_many_workers() with a configurable reserve (kernel: 2). */
@@ -229,6 +327,7 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 	struct uwq__pool *pool = worker->pool;
 	cpu_set_t one;
 
+	UWQ_TRACE3(worker_move, pool->id, uwq__worker_tid(worker), cpu);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
@@ -246,6 +345,8 @@ void uwq__move_self(struct uwq__worker *worker, int cpu)
 
 void uwq__worker_set_flags(struct uwq__worker *worker, unsigned f)
 {
+	if ((worker->flags | f) & ~worker->flags & WORKER_BLOCKED_ANY)
+		uwq__need_flags(worker, worker->flags, worker->flags | f);
 	if (!(worker->flags & WORKER_NOT_RUNNING) && (f & WORKER_NOT_RUNNING)) {
 		worker->pool->nr_running--;
 		unslot(worker);
@@ -261,6 +362,8 @@ void uwq__worker_clr_flags(struct uwq__worker *worker, unsigned f)
 	unsigned oflags = worker->flags;
 
 	worker->flags &= ~f;
+	if (oflags & f & WORKER_BLOCKED_ANY)
+		uwq__need_flags(worker, oflags, worker->flags);
 	if ((oflags & WORKER_NOT_RUNNING) && !(worker->flags & WORKER_NOT_RUNNING)) {
 		worker->pool->nr_running++;
 		slot(worker, worker->seen_cpu);
@@ -277,7 +380,10 @@ static bool kick_worker(struct uwq__worker *worker)
 	/* Seq-cst exchange: pairs with the CAS NONE->SLEEPING in
 	 * worker_wait(). Either the worker sees KICKED before it sleeps, or
 	 * we see SLEEPING and wake it. */
-	return atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
+	bool sleeping = atomic_xchg(&worker->wake, WAKE_KICKED) == WAKE_SLEEPING;
+
+	UWQ_TRACE3(worker_kick, worker->pool->id, uwq__worker_tid(worker), sleeping);
+	return sleeping;
 }
 
 static void wake_worker(struct uwq__worker *worker)
@@ -403,10 +509,27 @@ static void worker_wait(struct uwq__worker *worker)
 	pthread_mutex_lock(&pool->lock);
 }
 
+/* create_worker(): not made, the pool is at its cap (not a failure). */
+#define CREATE_AT_CAP	1
+
+/* The pool may not grow: report it once, and let rescuers act. L held. */
+static void at_cap(struct uwq__pool *pool)
+{
+	if (!pool->create_warned)
+		uwq__log("pool %s: at the cap of %d workers; items wait for a running worker", pool->name,
+			 pool->max_workers);
+	pool->create_warned = true;
+	/* Rescuer-backed queues still progress (mayday). */
+	if (!pool->mayday_at)
+		pool->mayday_at = uwq__now_ns() + uwq__g.cfg.mayday_initial_ns;
+	uwq__monitor_arm();
+}
+
 /*
  * The kernel's manage_workers(): the worker that found no idle worker left
  * creates one, so that a worker is on standby before work starts. Returns
- * true if it created one (the lock was dropped: recheck); false if another
+ * true if it created one, or found the cap lowered meanwhile (the lock was
+ * dropped: recheck); false if another
  * worker is managing, or at the cap, or creation failed: then the caller
  * works without a standby (unlike the kernel, which waits here).
  */
@@ -422,19 +545,17 @@ static bool manage_workers(struct uwq__worker *worker)
 		int err;
 
 		if (pool->nr_workers >= pool->max_workers) {
-			if (!pool->create_warned)
-				uwq__log("pool %s: at the cap of %d workers; items wait for a running worker",
-					 pool->name, pool->max_workers);
-			pool->create_warned = true;
-			/* Rescuer-backed queues still progress (mayday). */
-			if (!pool->mayday_at)
-				pool->mayday_at = uwq__now_ns() + uwq__g.cfg.mayday_initial_ns;
-			uwq__monitor_arm();
+			at_cap(pool);
 			break;
 		}
+		pool->creating = true;
 		pthread_mutex_unlock(&pool->lock);
 		err = uwq__create_worker(pool);
 		pthread_mutex_lock(&pool->lock);
+		if (err == CREATE_AT_CAP) {
+			created = true;	/* not made, but the lock was dropped: recheck */
+			continue;	/* the cap was lowered meanwhile */
+		}
 		if (err) {
 			/* Go on working; the monitor retries after the cooldown
 			 * and summons rescuers (the kernel's mayday timer). */
@@ -461,22 +582,172 @@ static bool manage_workers(struct uwq__worker *worker)
 bool uwq__pool_claim_standby(struct uwq__pool *pool)
 {
 	if (pool->nr_idle > 1 || pool->manager_active || pool->nr_workers >= pool->max_workers ||
-	    !uwq__need_more_worker(pool))
+	    !uwq__need_more_worker(pool) || !uwq__need_may_grow(pool))
 		return false;
 	pool->manager_active = true;
+	pool->creating = true;
 	return true;
 }
 
-/* Create the standby claimed by uwq__pool_claim_standby(); lock not held. */
-void uwq__pool_make_standby(struct uwq__pool *pool)
+/* A claimed standby was made (or not): the pool may manage again. */
+static void finish_standby(struct uwq__pool *pool, int err)
 {
-	int err = uwq__create_worker(pool);
-
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = false;
 	if (!err)
 		uwq__kick_pool(pool);	/* in case the woken one blocked meanwhile */
 	pthread_mutex_unlock(&pool->lock);
+}
+
+static bool ask_creator(struct uwq__pool *pool, bool standby, int *err);
+static int create_worker(struct uwq__pool *pool);
+
+/*
+ * Create the standby claimed by uwq__pool_claim_standby(); lock not held.
+ * Asked of a worker, the creator thread makes it and the worker goes on
+ * at once (it is about to block; it needs no result).
+ */
+void uwq__pool_make_standby(struct uwq__pool *pool)
+{
+	if (!ask_creator(pool, true, NULL))
+		finish_standby(pool, create_worker(pool));
+}
+
+/*
+ * Worker stacks (see "Stacks" above). S: stacks.lock, a leaf. Entries are
+ * oldest first; a new worker takes the newest one of its size.
+ */
+#define STACK_CACHE_MAX		64
+#define STACK_KEEP_BELOW	(16 << 10)	/* kept below the worker's first frame */
+#define STACK_KEEP_MIN_NS	1000000000ull	/* cached at least this long */
+#define STACK_POPULATE		(16 << 10)	/* mapped in advance at the top of a new stack */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23		/* Linux 5.14 */
+#endif
+
+static struct {
+	pthread_mutex_t		lock;
+	int			n;				/* S */
+	struct cached_stack {
+		void		*map;
+		size_t		len;
+		uint64_t	since;				/* when cached */
+	} s[STACK_CACHE_MAX];					/* S */
+} stacks = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void creator_poke(void);
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The mapping a worker's stack needs: the default thread stack size
+ * (RLIMIT_STACK, or pthread_setattr_default_np()) plus a guard page. */
+static size_t stack_len(void)
+{
+	pthread_attr_t attr;
+	size_t size = 0, page = page_size();
+
+	pthread_attr_init(&attr);
+	pthread_attr_getstacksize(&attr, &size);
+	pthread_attr_destroy(&attr);
+	return ((size + page - 1) & ~(page - 1)) + page;
+}
+
+/* A stack of @len bytes, guard page at the bottom: cached, else new; NULL
+ * if it cannot be mapped. */
+static void *stack_get(size_t len)
+{
+	void *map = NULL;
+
+	pthread_mutex_lock(&stacks.lock);
+	for (int i = stacks.n - 1; i >= 0; i--) {
+		if (stacks.s[i].len == len) {
+			map = stacks.s[i].map;
+			memmove(&stacks.s[i], &stacks.s[i + 1], (size_t)(stacks.n - 1 - i) * sizeof(stacks.s[0]));
+			stacks.n--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stacks.lock);
+	if (map)
+		return map;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	if (mprotect(map, page_size(), PROT_NONE) != 0) {
+		munmap(map, len);
+		return NULL;
+	}
+	/* Its top: the thread's descriptor and TLS, its first frames, and
+	 * what its items use first; an older kernel faults them in. */
+	if (len > STACK_POPULATE + page_size())
+		(void)madvise((char *)map + len - STACK_POPULATE, STACK_POPULATE, MADV_POPULATE_WRITE);
+	return map;
+}
+
+/*
+ * The stack of a joined (or never started) worker goes to the cache. Its
+ * pages below @keep (NULL: none) go back to the system: everything but
+ * what the worker's start used (the thread's descriptor and TLS at the
+ * top, its first frames) and STACK_KEEP_BELOW under that, as glibc keeps
+ * of the stacks it caches; the next worker finds that part resident. The
+ * oldest entry leaves a full cache. The creator frees entries as they
+ * expire.
+ */
+static void stack_put(void *map, size_t len, char *keep)
+{
+	struct cached_stack old = { 0 };
+	size_t page = page_size();
+	char *low = (char *)map + page;
+	bool first;
+
+	if (!map)
+		return;
+	if (keep) {
+		keep = (char *)((uintptr_t)keep & ~(uintptr_t)(page - 1));
+		if (keep > low)
+			madvise(low, (size_t)(keep - low), MADV_DONTNEED);
+	}
+	pthread_mutex_lock(&stacks.lock);
+	if (stacks.n == STACK_CACHE_MAX) {
+		old = stacks.s[0];
+		memmove(&stacks.s[0], &stacks.s[1], (size_t)(stacks.n - 1) * sizeof(stacks.s[0]));
+		stacks.n--;
+	}
+	stacks.s[stacks.n++] = (struct cached_stack){ map, len, uwq__now_ns() };
+	first = stacks.n == 1;
+	pthread_mutex_unlock(&stacks.lock);
+	if (old.map)
+		munmap(old.map, old.len);
+	if (first)
+		creator_poke();	/* to time the expiry */
+}
+
+/* Free the stacks cached longer than the idle timeout (at least
+ * STACK_KEEP_MIN_NS), or all; returns when the next one expires. */
+static uint64_t stack_trim(uint64_t now, bool all)
+{
+	uint64_t keep = READ_ONCE(uwq__g.cfg.idle_timeout_ns), next = UINT64_MAX;
+	struct cached_stack gone[STACK_CACHE_MAX];
+	int k = 0;
+
+	if (keep < STACK_KEEP_MIN_NS)
+		keep = STACK_KEEP_MIN_NS;
+	pthread_mutex_lock(&stacks.lock);
+	while (k < stacks.n && (all || now - stacks.s[k].since >= keep)) {
+		gone[k] = stacks.s[k];
+		k++;
+	}
+	memmove(&stacks.s[0], &stacks.s[k], (size_t)(stacks.n - k) * sizeof(stacks.s[0]));
+	stacks.n -= k;
+	if (stacks.n)
+		next = stacks.s[0].since + keep;
+	pthread_mutex_unlock(&stacks.lock);
+	while (k--)
+		munmap(gone[k].map, gone[k].len);
+	return next;
 }
 
 static void worker_setup_thread(struct uwq__worker *worker)
@@ -495,7 +766,9 @@ static void worker_setup_thread(struct uwq__worker *worker)
 		snprintf(name, sizeof(name), "uwq/u%d:%d%s", pool->id, worker->id, pool->nice < 0 ? "H" : "");
 	name[15] = '\0';	/* the kernel's comm limit */
 	pthread_setname_np(pthread_self(), name);
-	pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
+	UWQ_TRACE3(worker_start, pool->id, worker->id, uwq__worker_tid(worker));
+	if (!worker->affine)
+		pthread_setaffinity_np(pthread_self(), sizeof(pool->cpus), &pool->cpus);
 	/* Always: a thread starts with its creator's nice level. */
 	if (setpriority(PRIO_PROCESS, (id_t)worker->tid, pool->nice) != 0 && !atomic_xchg(&nice_warned, 1))
 		uwq__log("cannot set a worker's nice level to %d (it keeps its creator's): that needs CAP_SYS_NICE or RLIMIT_NICE",
@@ -506,7 +779,10 @@ static void *worker_thread(void *arg)
 {
 	struct uwq__worker *worker = arg;
 	struct uwq__pool *pool = worker->pool;
+	char *frame = __builtin_frame_address(0);
 
+	/* What a cached stack keeps (stack_put()); read after the join. */
+	worker->stack_keep = frame - STACK_KEEP_BELOW > (char *)worker->stack ? frame - STACK_KEEP_BELOW : NULL;
 	worker_setup_thread(worker);
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
@@ -541,22 +817,32 @@ static void note_create_failure(struct uwq__pool *pool)
 }
 
 /*
- * Creates a worker that starts idle. Takes pool->lock itself. The thread's
- * CPU clock id is read by the thread itself before it can run an item.
+ * Creates a worker that starts idle. Takes pool->lock itself; the caller
+ * set pool->creating when it decided to create (under the cap of that
+ * moment). Returns 0, CREATE_AT_CAP if the pool reached its cap since (a
+ * cap lowered by uwq_set_pool_limits() holds for a creation decided
+ * before), or -errno. The thread's CPU clock id is read by the thread
+ * itself before it can run an item.
  */
-int uwq__create_worker(struct uwq__pool *pool)
+static int create_worker(struct uwq__pool *pool)
 {
 	struct uwq__worker *worker = calloc(1, sizeof(*worker));
+	size_t len = stack_len();
+	void *stack = worker ? stack_get(len) : NULL;
 	pthread_attr_t attr;
 	sigset_t all;
 	int err;
 
-	if (!worker) {
+	if (!stack) {
+		free(worker);
 		pthread_mutex_lock(&pool->lock);
+		pool->creating = false;
 		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
 		return -ENOMEM;
 	}
+	worker->stack = stack;
+	worker->stack_len = len;
 	wlist_init(&worker->scheduled);
 	list_init(&worker->idle_node);
 	worker->pool = pool;
@@ -566,7 +852,22 @@ int uwq__create_worker(struct uwq__pool *pool)
 	worker->seen_cpu = -1;
 	worker->spin_next = true;
 
+	/* Test builds: hold here, between the decision and the count, where
+	 * a cap lowered meanwhile must still stop the creation. */
+	while (uwq__fault(UWQ_FAULT_CREATE_HOLD))
+		usleep(1000);
+	/* The cap is checked in the hold that counts the worker: once
+	 * uwq_set_pool_limits() has set a pool's cap (under its lock), no
+	 * worker is counted past it. */
 	pthread_mutex_lock(&pool->lock);
+	pool->creating = false;
+	if (pool->nr_workers >= pool->max_workers) {
+		at_cap(pool);
+		pthread_mutex_unlock(&pool->lock);
+		stack_put(stack, len, NULL);
+		free(worker);
+		return CREATE_AT_CAP;
+	}
 	worker->id = pool->next_id++;
 	list_add_tail(&worker->all_node, &pool->workers);
 	pool->nr_workers++;
@@ -574,16 +875,26 @@ int uwq__create_worker(struct uwq__pool *pool)
 	pthread_mutex_unlock(&pool->lock);
 
 	/* Workers block every signal: handlers belong to the user's threads.
-	 * And they never inherit their creator's scheduling: the monitor
+	 * And they never inherit their maker's scheduling: the monitor
 	 * (SCHED_FIFO), an interrupt thread or a user thread may create one,
 	 * and priorities must not leak into a pool (the nice level is set by
-	 * the worker itself, worker_thread()). */
+	 * the worker itself, worker_thread()). The creator's own policy
+	 * (SCHED_OTHER) and CPUs (all of uwq's) are what a worker needs, so
+	 * its workers inherit them: explicit scheduling makes glibc start
+	 * the thread stopped, set it from here and then release it (three
+	 * system calls and a futex hand-over), and a worker of an unbound
+	 * pool of every CPU needs no affinity call of its own. */
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setsigmask_np(&attr, &all);
-	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
-	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	pthread_attr_setstack(&attr, (char *)stack + page_size(), len - page_size());
+	if (in_creator) {
+		worker->affine = CPU_EQUAL(&pool->cpus, &uwq__g.allowed);
+	} else {
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+		pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	}
 	err = uwq__fault(UWQ_FAULT_WORKER_CREATE);
 	if (!err)
 		err = pthread_create(&worker->thread, &attr, worker_thread, worker);
@@ -598,6 +909,7 @@ int uwq__create_worker(struct uwq__pool *pool)
 		uwq__kick_pool(pool);	/* re-issue a kick it may have swallowed */
 		note_create_failure(pool);
 		pthread_mutex_unlock(&pool->lock);
+		stack_put(stack, len, NULL);
 		free(worker);
 		return -err;
 	}
@@ -608,6 +920,215 @@ int uwq__create_worker(struct uwq__pool *pool)
 	pool->create_warned = false;
 	pthread_mutex_unlock(&pool->lock);
 	return 0;
+}
+
+/*
+ * The creator thread (see "Who makes workers" above). C: creator.lock,
+ * never held with a pool's lock.
+ */
+static struct {
+	pthread_mutex_t		lock;
+	struct uwq__list	asked;		/* C: pools waiting, by pool->create_node */
+	int			events;		/* A: futex word; bumped under C per ask and at stop */
+	bool			idle;		/* C: the creator sleeps on events (or is about to) */
+	bool			running;	/* C */
+	bool			stop;		/* C: exit once nothing is asked */
+	pthread_t		thread;		/* C */
+} creator = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.asked = { &creator.asked, &creator.asked },
+};
+
+/* One creation asked of the creator; C held, returns with it held. */
+static void creator_serve(void)
+{
+	struct uwq__pool *pool = container_of(creator.asked.next, struct uwq__pool, create_node);
+	bool standby = pool->create_standby;
+	int err;
+
+	list_del(&pool->create_node);
+	pthread_mutex_unlock(&creator.lock);
+	if (standby) {
+		finish_standby(pool, create_worker(pool));
+	} else {
+		err = create_worker(pool);
+		pool->create_err = err;
+		/* Release: the asker reads create_err after it sees 1. */
+		store_release(&pool->create_done, 1);
+		futex_wake(&pool->create_done, 1);
+	}
+	pthread_mutex_lock(&creator.lock);
+}
+
+static void *creator_thread(void *arg)
+{
+	(void)arg;
+	in_creator = true;
+	pthread_setname_np(pthread_self(), "uwq-creator");
+	/* The most favourable nice level permitted: it makes the workers of
+	 * high-priority pools too. Its workers set their own (worker_thread()). */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), -5);
+	for (;;) {
+		uint64_t now = uwq__now_ns(), next = stack_trim(now, false);
+		int ev;
+
+		pthread_mutex_lock(&creator.lock);
+		if (!list_empty(&creator.asked)) {
+			creator_serve();
+			pthread_mutex_unlock(&creator.lock);
+			continue;
+		}
+		if (creator.stop) {
+			pthread_mutex_unlock(&creator.lock);
+			break;
+		}
+		/* An ask or a poke after this bumps events under C: the wait
+		 * returns. */
+		creator.idle = true;
+		ev = READ_ONCE(creator.events);
+		pthread_mutex_unlock(&creator.lock);
+		if (next == UINT64_MAX)
+			futex_wait(&creator.events, ev);
+		else if (next > now)
+			futex_wait_ns(&creator.events, ev, next - now);
+	}
+	return NULL;
+}
+
+/* Something for the creator to see (C held): its wait returns. True if
+ * it sleeps: the caller calls creator_wake() once C is dropped. */
+static bool creator_event(void)
+{
+	bool wake = creator.idle;
+
+	creator.idle = false;
+	atomic_add_fetch(&creator.events, 1);
+	return wake;
+}
+
+static void creator_wake(void)
+{
+	futex_wake(&creator.events, 1);
+}
+
+/* A stack was cached into an empty cache: the creator times its expiry. */
+static void creator_poke(void)
+{
+	bool wake;
+
+	pthread_mutex_lock(&creator.lock);
+	wake = creator_event();
+	pthread_mutex_unlock(&creator.lock);
+	if (wake)
+		creator_wake();
+}
+
+/* Started with the first pool; a failure leaves creation to the workers. */
+static void creator_start(void)
+{
+	pthread_attr_t attr;
+	sigset_t all;
+	int err;
+
+	pthread_mutex_lock(&creator.lock);
+	if (creator.running) {
+		pthread_mutex_unlock(&creator.lock);
+		return;
+	}
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setsigmask_np(&attr, &all);
+	/* Never its starter's policy or CPUs (the monitor is SCHED_FIFO; a
+	 * user thread may be pinned). */
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 0 });
+	pthread_attr_setaffinity_np(&attr, sizeof(uwq__g.allowed), &uwq__g.allowed);
+	creator.stop = false;
+	err = uwq__thread_create(&creator.thread, &attr, creator_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		uwq__log("cannot start the creator thread: %s; workers create workers themselves", strerror(err));
+	else
+		creator.running = true;
+	pthread_mutex_unlock(&creator.lock);
+}
+
+/*
+ * A worker's creation goes to the creator: true if asked (@standby: the
+ * creator finishes the claimed standby itself; else this waits for the
+ * result in *err), false if the caller must create (not a worker, or no
+ * creator). At most one creation per pool is in flight (manager_active),
+ * so the pool's one create_node suffices.
+ */
+static bool ask_creator(struct uwq__pool *pool, bool standby, int *err)
+{
+	bool wake;
+
+	if (!uwq__current_worker)
+		return false;
+	pthread_mutex_lock(&creator.lock);
+	if (!creator.running || creator.stop) {
+		pthread_mutex_unlock(&creator.lock);
+		return false;
+	}
+	pool->create_standby = standby;
+	__atomic_store_n(&pool->create_done, 0, __ATOMIC_RELAXED);	/* read by us only after C */
+	list_add_tail(&pool->create_node, &creator.asked);
+	wake = creator_event();
+	pthread_mutex_unlock(&creator.lock);
+	if (wake)
+		creator_wake();
+	if (standby)
+		return true;
+	while (!load_acquire(&pool->create_done))
+		futex_wait(&pool->create_done, 0);
+	*err = pool->create_err;
+	return true;
+}
+
+/* uwq_shutdown(): after the pools, so no creation is asked any more. */
+void uwq__creator_shutdown(void)
+{
+	bool running;
+
+	pthread_mutex_lock(&creator.lock);
+	running = creator.running;
+	creator.stop = true;
+	(void)creator_event();
+	pthread_mutex_unlock(&creator.lock);
+	if (running) {
+		creator_wake();
+		pthread_join(creator.thread, NULL);
+	}
+	pthread_mutex_lock(&creator.lock);
+	creator.running = false;
+	creator.stop = false;
+	creator.idle = false;
+	pthread_mutex_unlock(&creator.lock);
+	stack_trim(0, true);	/* every worker was joined */
+}
+
+/* fork.c: no creator in the child until a pool starts. The cached stacks
+ * are left to the parent, like the rest of its state: the list may be
+ * mid-update, and what the child never touches costs it no memory. */
+void uwq__creator_atfork_child(void)
+{
+	memset(&creator, 0, sizeof(creator));
+	pthread_mutex_init(&creator.lock, NULL);
+	list_init(&creator.asked);
+	stacks.n = 0;
+	pthread_mutex_init(&stacks.lock, NULL);
+}
+
+int uwq__create_worker(struct uwq__pool *pool)
+{
+	int err;
+
+	if (ask_creator(pool, false, &err))
+		return err;
+	return create_worker(pool);
 }
 
 /*
@@ -649,15 +1170,18 @@ void uwq__pool_reap(struct uwq__pool *pool, uint64_t now, uint64_t *next)
 		pool->nr_workers--;
 		pool->nr_reaped++;
 		worker->flags |= WORKER_DIE;
+		UWQ_TRACE3(worker_reap, pool->id, worker->id, uwq__worker_tid(worker));
 		list_add_tail(&worker->all_node, &pool->dead);
 		wake_worker(worker);
 	}
 }
 
+/* After pthread_join(): the thread no longer uses its stack. */
 static void free_worker(struct uwq__worker *worker)
 {
 	if (worker->m_stat_fd >= 0)
 		close(worker->m_stat_fd);
+	stack_put(worker->stack, worker->stack_len, worker->stack_keep);
 	free(worker);
 }
 
@@ -692,8 +1216,10 @@ void uwq__pool_start(struct uwq__pool *pool)
 	if (!atomic_cas(&pool->started, &expect, 2))
 		return;
 	uwq__monitor_start();
+	creator_start();
 	pthread_mutex_lock(&pool->lock);
 	pool->manager_active = true;
+	pool->creating = true;
 	pthread_mutex_unlock(&pool->lock);
 	err = uwq__create_worker(pool);
 	pthread_mutex_lock(&pool->lock);
@@ -764,6 +1290,7 @@ struct uwq__pool *uwq__pool_create(int cpu, int nice, const cpu_set_t *cpus, int
 	list_init(&pool->workers);
 	list_init(&pool->waiters);
 	list_init(&pool->dead);
+	list_init(&pool->create_node);
 	return pool;
 }
 

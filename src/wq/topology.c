@@ -118,9 +118,11 @@ static bool read_llc(const char *root, int cpu, cpu_set_t *set)
 	return best >= 0;
 }
 
-static bool read_node(const char *root, int cpu, cpu_set_t *set)
+/* @cpu's NUMA node and its CPUs (@set may be NULL); -1 if sysfs says none. */
+static int read_node(const char *root, int cpu, cpu_set_t *set)
 {
 	char path[96];
+	cpu_set_t s;
 
 	for (int node = 0; node < 1024; node++) {
 		snprintf(path, sizeof(path), "%s/devices/system/node/node%d", root, node);
@@ -130,10 +132,13 @@ static bool read_node(const char *root, int cpu, cpu_set_t *set)
 			continue;
 		}
 		snprintf(path, sizeof(path), "devices/system/node/node%d/cpulist", node);
-		if (read_cpulist(root, path, set) && CPU_ISSET(cpu, set))
-			return true;
+		if (read_cpulist(root, path, &s) && CPU_ISSET(cpu, &s)) {
+			if (set)
+				*set = s;
+			return node;
+		}
 	}
-	return false;
+	return -1;
 }
 
 /* @cpu's pod mask in scope @s (a UWQ_AFFN_* value), before restriction. */
@@ -158,7 +163,7 @@ static void pod_mask(const char *root, int s, int cpu, const cpu_set_t *allowed,
 			return;
 		__attribute__((fallthrough));	/* no cache data: the node */
 	case UWQ_AFFN_NUMA:
-		if (read_node(root, cpu, m))
+		if (read_node(root, cpu, m) >= 0)
 			return;
 		__attribute__((fallthrough));	/* no node data: the system */
 	default:
@@ -228,8 +233,9 @@ int uwq__topology_init(void)
 		if (CPU_ISSET(i, &set))
 			max = i + 1;
 	uwq__g.cpu_ids = calloc((size_t)CPU_COUNT(&set), sizeof(int));
+	uwq__g.node_of = calloc((size_t)CPU_COUNT(&set), sizeof(int));
 	uwq__g.cpu_to_idx = malloc((size_t)max * sizeof(int));
-	if (!uwq__g.cpu_ids || !uwq__g.cpu_to_idx) {
+	if (!uwq__g.cpu_ids || !uwq__g.cpu_to_idx || !uwq__g.node_of) {
 		uwq__topology_free();
 		return -ENOMEM;
 	}
@@ -242,6 +248,8 @@ int uwq__topology_init(void)
 	}
 	uwq__g.nr_cpus = n;
 	uwq__g.max_cpu = max;
+	for (i = 0; i < n; i++)
+		uwq__g.node_of[i] = read_node(root, uwq__g.cpu_ids[i], NULL);
 	uwq__g.allowed = set;
 	uwq__g.dfl_scope = scope && *scope ? parse_scope(scope) : UWQ_AFFN_CACHE;
 	if (build_pods(root, &set)) {
@@ -255,6 +263,8 @@ void uwq__topology_free(void)
 {
 	free(uwq__g.cpu_ids);
 	free(uwq__g.cpu_to_idx);
+	free(uwq__g.node_of);
+	uwq__g.node_of = NULL;
 	uwq__g.cpu_ids = NULL;
 	uwq__g.cpu_to_idx = NULL;
 	uwq__g.nr_cpus = 0;

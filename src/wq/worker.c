@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "internal/futex.h"
+#include "internal/trace.h"
 #include "internal/wq.h"
 
 #define BUSY_BITS	8
@@ -68,6 +69,17 @@ static struct busy_bucket *bucket_of(const struct uwq_work *w)
 	return &busy[h >> (sizeof(uintptr_t) * 8 - BUSY_BITS)];
 }
 
+/* The worker running (w, func) in bucket @b (its lock held), or NULL. */
+static struct uwq__worker *busy_lookup(const struct busy_bucket *b, const struct uwq_work *w, uwq_work_fn func)
+{
+	struct uwq__worker *x;
+
+	for (x = b->head; x; x = x->busy_next)
+		if (x->current_work == w && x->current_func == func)
+			break;
+	return x;
+}
+
 struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn func, struct uwq__pwq **pwq)
 {
 	struct busy_bucket *b = bucket_of(w);
@@ -75,9 +87,7 @@ struct uwq__worker *uwq__busy_find_pwq(const struct uwq_work *w, uwq_work_fn fun
 
 	pthread_once(&busy_once, busy_init);
 	pthread_mutex_lock(&b->lock);
-	for (x = b->head; x; x = x->busy_next)
-		if (x->current_work == w && x->current_func == func)
-			break;
+	x = busy_lookup(b, w, func);
 	if (pwq)
 		*pwq = x ? x->current_pwq : NULL;
 	pthread_mutex_unlock(&b->lock);
@@ -102,6 +112,37 @@ static void busy_insert(struct uwq__worker *worker, struct uwq_work *w, struct u
 	pthread_mutex_unlock(&b->lock);
 }
 
+/*
+ * The common start of a run in one bucket-lock hold: the worker running
+ * (w, w->func) if there is one (and, in *xpwq, the queue it runs w for);
+ * else NULL, and @worker is recorded as running w for @pwq (as
+ * busy_insert()). Both under pool->lock, so no other worker of this pool
+ * can claim w in between; a worker of another pool can, and then finds
+ * this one.
+ */
+static struct uwq__worker *busy_claim(struct uwq__worker *worker, struct uwq_work *w, struct uwq__pwq *pwq,
+				      struct uwq__pwq **xpwq)
+{
+	struct busy_bucket *b = bucket_of(w);
+	uwq_work_fn func = w->func;
+	struct uwq__worker *x;
+
+	pthread_once(&busy_once, busy_init);
+	pthread_mutex_lock(&b->lock);
+	x = busy_lookup(b, w, func);
+	if (x) {
+		*xpwq = x->current_pwq;
+	} else {
+		worker->current_work = w;
+		worker->current_func = func;
+		worker->current_pwq = pwq;
+		worker->busy_next = b->head;
+		b->head = worker;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return x;
+}
+
 static void busy_remove(struct uwq__worker *worker)
 {
 	struct busy_bucket *b = bucket_of(worker->current_work);
@@ -120,7 +161,7 @@ static void busy_remove(struct uwq__worker *worker)
 
 /*
  * Run w (L held; returns with L held). `claimed`: w is already off its list
- * and in the busy table (collision path).
+ * and in the busy table (busy_claim(), or the collision path).
  */
 void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool claimed)
 {
@@ -175,11 +216,11 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 		uwq__worker_set_flags(worker, WORKER_CPU_INTENSIVE);
 	move = uwq__pool_place(worker);
 	/* A not-running worker must chain the next item to someone else.
-	 * Work left waiting behind a running one: the monitor must watch in
-	 * case this item blocks without a hint (monitor.c). */
-	if (uwq__need_more_worker(pool))
-		uwq__kick_pool_wake_later(pool, -1, &wake);
-	else if (!wlist_empty(&pool->worklist))
+	 * Work left waiting behind a running one, or nobody idle to take it
+	 * (growth held: need.c): the monitor must watch in case this item
+	 * blocks without a hint (monitor.c). */
+	if (!(uwq__need_more_worker(pool) && uwq__kick_pool_wake_later(pool, -1, &wake)) &&
+	    !wlist_empty(&pool->worklist))
 		uwq__monitor_arm();
 	pthread_mutex_unlock(&pool->lock);
 	if (wake)
@@ -187,7 +228,9 @@ void uwq__process_one_work(struct uwq__worker *worker, struct uwq_work *w, bool 
 	if (move >= 0)
 		uwq__move_self(worker, move);
 
+	UWQ_TRACE3(workqueue_execute_start, w, func, pwq->wq->name);
 	func(w);
+	UWQ_TRACE2(workqueue_execute_end, w, func);
 
 	pthread_mutex_lock(&pool->lock);
 	/* Set by the queue's flag or by the monitor (hog, unhinted block). */
@@ -314,22 +357,23 @@ void uwq__process_scheduled(struct uwq__worker *worker)
 		uwq__process_one_work(worker, wlist_first(&worker->scheduled), false);
 }
 
-static bool keep_working(const struct uwq__pool *pool)
-{
-	return !wlist_empty(&pool->worklist) && pool->nr_running <= pool->concurrency;
-}
-
 void uwq__worker_process(struct uwq__worker *worker)
 {
 	struct uwq__pool *pool = worker->pool;
 
 	do {
 		struct uwq_work *w = wlist_first(&pool->worklist);
-		struct uwq__pwq *xpwq;
-		struct uwq__worker *x = uwq__busy_find_pwq(w, w->func, &xpwq);
+		struct uwq__pwq *pwq = load_acquire(&w->pwq), *xpwq;
+		struct uwq__worker *x;
 
+		if (__builtin_expect(pwq->max_active == 0, 0)) {
+			uwq__process_one_work(worker, w, false);	/* frozen: put back */
+			continue;
+		}
+		x = busy_claim(worker, w, pwq, &xpwq);
 		if (!x) {
-			uwq__process_one_work(worker, w, false);
+			wlist_del(w);
+			uwq__process_one_work(worker, w, true);
 		} else if (xpwq->pool == pool) {
 			wlist_del(w);
 			wlist_add_tail(w, &x->scheduled);
@@ -337,7 +381,7 @@ void uwq__worker_process(struct uwq__worker *worker)
 			collide_run(worker, w, x, xpwq->pool);
 		}
 		uwq__process_scheduled(worker);
-	} while (keep_working(pool));
+	} while (uwq__keep_working(pool));
 }
 
 /* fork.c: nothing runs in the child yet. */

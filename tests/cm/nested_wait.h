@@ -141,20 +141,7 @@ static void run(const char *what, const int *cpus, int ncpus)
 int main(void)
 {
 	static int cpus[MAX_CPUS];
-	int n = affinity_cpus(cpus, MAX_CPUS);
-
-	/* Two CPUs at most, set before the first uwq call (pools come from the mask). */
-	if (n > 2) {
-		cpu_set_t two;
-
-		CPU_ZERO(&two);
-		CPU_SET(cpus[0], &two);
-		CPU_SET(cpus[1], &two);
-		CHECK(sched_setaffinity(0, sizeof(two), &two) == 0, "sched_setaffinity: %s",
-		      strerror(errno));
-		n = affinity_cpus(cpus, MAX_CPUS);
-		CHECK(n == 2, "affinity has %d CPUs after restricting to 2", n);
-	}
+	int n = limit_cpus(2, cpus, MAX_CPUS);	/* two CPUs at most */
 
 	run("all parents on one CPU", cpus, 1);
 	run("parents spread over the CPUs", cpus, n);

@@ -2,9 +2,11 @@
 /*
  * A kernel-style driver compiled against uwq's kernel spellings (the
  * headers in include/uwq/linux/): the code between the markers is written
- * as a kernel driver would be (probe, a threaded IRQ handler, deferred rx
- * work on its own workqueue, a delayed watchdog-timeout work, teardown in
- * kernel order) and uses only <linux/workqueue.h> and <linux/interrupt.h>
+ * as a kernel driver would be (probe, a threaded IRQ handler requested
+ * with IRQF_NO_AUTOEN and enabled once the driver is ready, a reset run
+ * on the device's CPU with work_on_cpu(), deferred rx work queued near the
+ * device's node with queue_work_node() on its own workqueue, a delayed
+ * watchdog-timeout work, teardown in kernel order) and uses only <linux/workqueue.h> and <linux/interrupt.h>
  * names. The test harness below plays the bus: it creates a software line,
  * probes, raises "interrupts", and checks that every rx event was
  * processed, the timeout work ran and was re-armed with mod_delayed_work,
@@ -27,7 +29,18 @@ struct mydev {
 	atomic_int		rx_pending;
 	atomic_int		rx_done;
 	atomic_int		timeouts;
+	int			cpu;		/* where the device's interrupts go */
+	int			node;
+	atomic_int		resets;
 };
+
+static long mydev_reset(void *arg)
+{
+	struct mydev *dev = arg;
+
+	atomic_fetch_add(&dev->resets, 1);
+	return 0;
+}
 
 static void mydev_rx_work(struct work_struct *work)
 {
@@ -62,7 +75,7 @@ static irqreturn_t mydev_thread(int irq, void *dev_id)
 
 	(void)irq;
 	atomic_fetch_add(&dev->rx_pending, 1);
-	queue_work(dev->wq, &dev->rx_work);
+	queue_work_node(dev->node, dev->wq, &dev->rx_work);
 	return IRQ_HANDLED;
 }
 
@@ -76,12 +89,19 @@ static int mydev_probe(struct mydev *dev, int irq)
 		return -ENOMEM;
 	INIT_WORK(&dev->rx_work, mydev_rx_work);
 	INIT_DELAYED_WORK(&dev->timeout_work, mydev_timeout);
-	ret = request_threaded_irq(irq, mydev_hardirq, mydev_thread, IRQF_SHARED | IRQF_ONESHOT, "mydev", dev);
+	ret = work_on_cpu(dev->cpu, mydev_reset, dev);
+	if (ret) {
+		destroy_workqueue(dev->wq);
+		return ret;
+	}
+	/* Requested disabled: no interrupt before the driver is ready. */
+	ret = request_threaded_irq(irq, mydev_hardirq, mydev_thread, IRQF_ONESHOT | IRQF_NO_AUTOEN, "mydev", dev);
 	if (ret) {
 		destroy_workqueue(dev->wq);
 		return ret;
 	}
 	queue_delayed_work(dev->wq, &dev->timeout_work, msecs_to_jiffies(20));
+	enable_irq(irq);
 	return 0;
 }
 
@@ -103,7 +123,10 @@ int main(void)
 
 	CHECK(dev && irq > 0, "set-up");
 	CHECK(work_pending(&static_work) == false, "DECLARE_WORK item pending");
+	dev->cpu = sched_getcpu();
+	dev->node = 0;
 	CHECK(mydev_probe(dev, irq) == 0, "probe failed");
+	CHECK(atomic_load(&dev->resets) == 1, "work_on_cpu() reset ran %d times", atomic_load(&dev->resets));
 	WAIT_UNTIL(atomic_load(&dev->timeouts) >= 1, "timeout work never ran");
 	for (int i = 1; i <= events; i++) {
 		atomic_store(&dev->status, 1);

@@ -63,16 +63,19 @@ start_nic_sim 150
 seg=/dev/shm/uwq.$nic_pid
 
 # The text snapshot.
+pool_row='^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9kM]+ +[0-9kM]+ +[0-9.]+( |$)'
 ok_text() {
 	run_top "$tmp/out" "$tmp/err" --once "$nic_pid" &&
 		grep -qE '^proto +[0-9.]+k? +[0-9.]+k? ' "$tmp/out" &&
-		grep -qE '^ *[0-9]+ eventfd +nic0,nic1 +[0-9.]+k? ' "$tmp/out"
+		grep -qE '^ *[0-9]+ eventfd +nic0,nic1 +[0-9.]+k? ' "$tmp/out" &&
+		grep -qE "$pool_row" "$tmp/out"
 }
-wait_until 60 ok_text || { cat "$tmp/out" "$tmp/err" >&2; fail "--once: no proto and line rows with rates"; }
+# (A pool's CPU% is "-" until uwq-top has two clock readings of it.)
+wait_until 60 ok_text || { cat "$tmp/out" "$tmp/err" >&2; fail "--once: no proto, line and pool rows with rates"; }
 for h in "^uwq-top  pid $nic_pid \(nic-sim\)  [0-9]+ CPUs  snapshot every 100ms, " \
 	 "pools  [0-9]+ queues  [0-9]+ lines  rates over [0-9.]+s  p50/p99 recent$" \
 	 '^POOL CPUS +NICE WORKERS IDLE RUN PEND CREATED REAPED  CPU% FLAGS$' \
-	 '^ +[0-9]+ (cpu[0-9]+|unbound\([0-9]+\)) +-?[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9kM]+ +[0-9kM]+ +[0-9.]+( |$)' \
+	 "$pool_row" \
 	 '^WORKQUEUE {8}QUEUED/s   DONE/s  ACT INACT QLAT p50/p99  RUN p50/p99  CPU%$' \
 	 '^events_unbound ' \
 	 '^IRQ CHIP     ACTIONS   EVENTS/s SPURIOUS MERGED THREAD/s PRI p50/p99 THR p50/p99$' \

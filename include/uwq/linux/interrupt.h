@@ -19,6 +19,8 @@ typedef uwq_irq_handler_t irq_handler_t;
 #define IRQF_SHARED		UWQ_IRQF_SHARED
 #define IRQF_ONESHOT		UWQ_IRQF_ONESHOT
 #define IRQF_NO_THREAD		UWQ_IRQF_NO_THREAD
+#define IRQF_NO_AUTOEN		UWQ_IRQF_NO_AUTOEN
+#define IRQF_COND_ONESHOT	UWQ_IRQF_COND_ONESHOT
 
 #define request_irq(irq, h, flags, name, dev)	uwq_request_irq((irq), (h), (flags), (name), (dev))
 #define request_threaded_irq(irq, h, t, flags, name, dev) \

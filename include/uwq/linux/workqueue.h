@@ -59,6 +59,8 @@ static inline unsigned int jiffies_to_msecs(unsigned long j) { return (unsigned 
 
 #define queue_work(wq, w)			uwq_queue_work((wq), (w))
 #define queue_work_on(cpu, wq, w)		uwq_queue_work_on((cpu), (wq), (w))
+#define queue_work_node(node, wq, w)		uwq_queue_work_node((node), (wq), (w))
+#define work_on_cpu(cpu, fn, arg)		uwq_work_on_cpu((cpu), (fn), (arg))
 #define queue_delayed_work(wq, dw, j)		uwq_queue_delayed_work((wq), (dw), UWQ_JIFFIES_NS(j))
 #define mod_delayed_work(wq, dw, j)		uwq_mod_delayed_work((wq), (dw), UWQ_JIFFIES_NS(j))
 #define schedule_work(w)			uwq_schedule_work(w)
