@@ -113,5 +113,6 @@ int main(void)
 	uwq_destroy_workqueue(wq);
 	CHECK(uwq_shutdown() == 0, "shutdown");
 	fake_sysfs_remove(parent);
+	free(root);
 	return TEST_PASS;
 }
