@@ -12,6 +12,11 @@
 #   sudo bench/tails.sh [BUILD_DIR] [POOL] [S6|S6b] [MS]
 # Defaults: build-bench uwq-unbound S6 1000. Needs root and bpftrace, and a
 # libuwq built with tracepoints (<sys/sdt.h>).
+# Known limit: bpftrace prints every scheduler switch of the machine, and
+# on a 2-vCPU VM that took ~40 % of the CPUs during S6 (p50 447 ms against
+# ~0.1 ms untraced), so its timelines describe a perturbed run. The fix is
+# to keep the per-CPU occupancy in BPF maps and print only the uwq events
+# and the switches of the run's threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-bench} pool=${2:-uwq-unbound} scen=${3:-S6} ms=${4:-1000}
