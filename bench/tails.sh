@@ -12,11 +12,13 @@
 #   sudo bench/tails.sh [BUILD_DIR] [POOL] [S6|S6b] [MS]
 # Defaults: build-bench uwq-unbound S6 1000. Needs root and bpftrace, and a
 # libuwq built with tracepoints (<sys/sdt.h>).
-# Known limit: bpftrace prints every scheduler switch of the machine, and
-# on a 2-vCPU VM that took ~40 % of the CPUs during S6 (p50 447 ms against
-# ~0.1 ms untraced), so its timelines describe a perturbed run. The fix is
-# to keep the per-CPU occupancy in BPF maps and print only the uwq events
-# and the switches of the run's threads.
+# Only switches into or out of the run's threads (uwq*, peer_bench*) or the
+# idle task are printed: time between them on a CPU that ran neither is
+# another process's. Known limit: tracing still perturbs S6 on a 2-vCPU VM
+# (p50 176 ms traced against 0.11 ms untraced; printing every switch of
+# the machine, and a cat per thread in the name sampler, made it 447 ms),
+# so its timelines describe a saturated run. Next: keep per-CPU occupancy
+# and kick counts in BPF maps and print only the worst waits' windows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-bench} pool=${2:-uwq-unbound} scen=${3:-S6} ms=${4:-1000}
@@ -33,8 +35,12 @@ trap '[ -n "$bpid" ] && kill -KILL $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
 u="usdt:$lib:uwq"
 bpftrace -B full -e "
 BEGIN { printf(\"attached\\n\"); }
-tracepoint:sched:sched_switch { printf(\"S %llu %d %d %d %s\\n\", nsecs, cpu, args->prev_pid, args->next_pid, args->next_comm); }
-tracepoint:sched:sched_wakeup { printf(\"W %llu %d %d\\n\", nsecs, args->target_cpu, args->pid); }
+tracepoint:sched:sched_switch
+/args->prev_pid == 0 || args->next_pid == 0 ||
+ strncmp(args->prev_comm, \"uwq\", 3) == 0 || strncmp(args->next_comm, \"uwq\", 3) == 0 ||
+ strncmp(args->prev_comm, \"peer_bench\", 10) == 0 || strncmp(args->next_comm, \"peer_bench\", 10) == 0/
+{ printf(\"S %llu %d %d %d %s\\n\", nsecs, cpu, args->prev_pid, args->next_pid, args->next_comm); }
+tracepoint:sched:sched_wakeup /strncmp(args->comm, \"uwq\", 3) == 0/ { printf(\"W %llu %d %d\\n\", nsecs, args->target_cpu, args->pid); }
 $u:worker_kick { printf(\"K %llu %d %d %d %d\\n\", nsecs, pid, arg0, arg1, arg2); }
 $u:worker_sleeping { printf(\"B %llu %d %d %d %d\\n\", nsecs, pid, arg0, arg1, arg2); }
 $u:worker_waking { printf(\"U %llu %d %d %d %d\\n\", nsecs, pid, arg0, arg1, arg2); }
@@ -50,11 +56,14 @@ grep -q '^attached' "$tmp/trace" || { grep -v MEMLOCK "$tmp/bt.err" >&2; exit 1;
 "$bin" "$pool" "$scen" -n "$ms" -w "$tmp/worst" >"$tmp/result" &
 pid=$!
 # The threads of the run, by name, while it lives.
+# Builtins only: a cat per thread per sample forked ~100 processes a second.
 while kill -0 $pid 2>/dev/null; do
 	for t in /proc/$pid/task/*; do
-		echo "$(basename "$t") $(cat "$t/comm" 2>/dev/null)"
+		c=
+		read -r c <"$t/comm" 2>/dev/null
+		echo "${t##*/} $c"
 	done >>"$tmp/threads" 2>/dev/null
-	sleep 0.05
+	sleep 0.2
 done
 wait $pid
 kill -INT $bpid
